@@ -1,0 +1,85 @@
+"""The SendLetter command on letters.requests and the events on letters.events."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import ClassVar
+from uuid import UUID
+
+from pydantic import AwareDatetime, Field
+
+from autoletter.contracts.common import PostalAddress, Service, Value
+from autoletter.contracts.envelope import Envelope
+
+#: 700 KB of PDF, base64-encoded (4 characters per 3 bytes).
+MAX_DOCUMENT_BASE64 = (700 * 1024 + 2) // 3 * 4
+
+
+class LetterReason(StrEnum):
+    """Why a letter was held, rejected or expired (DESIGN §3)."""
+
+    SERVICE_INACTIVE = "service_inactive"
+    SERVICE_OVERDUE = "service_overdue"
+    PROFILE_INCOMPLETE = "profile_incomplete"
+    NO_PAYMENT_METHOD = "no_payment_method"
+    STATUS_PENDING = "status_pending"
+    HOLD_EXPIRED = "hold_expired"
+
+
+class Recipient(Value):
+    """Who the letter goes to."""
+
+    name: str = Field(min_length=1, max_length=200, description="Recipient name.")
+    address: PostalAddress
+
+
+class SendLetter(Envelope):
+    """Command: send a letter for the account (other platform services use this)."""
+
+    topic: ClassVar[str] = "letters.requests"
+
+    command_id: str = Field(min_length=1, max_length=200, description="Idempotency key of the command.")
+    service: Service
+    recipient: Recipient
+    document_base64: str = Field(
+        max_length=MAX_DOCUMENT_BASE64, description="The PDF, base64, at most 700 KB."
+    )
+
+
+class _LetterEvent(Envelope):
+    topic: ClassVar[str] = "letters.events"
+
+    letter_id: UUID = Field(description="Our letter id.")
+    service: Service
+
+
+class LetterAccepted(_LetterEvent):
+    """The letter was accepted and will be dispatched."""
+
+    reason: LetterReason | None = Field(default=None, description="Always null; kept for a uniform shape.")
+
+
+class LetterHeld(_LetterEvent):
+    """The letter is held until its service is active again."""
+
+    reason: LetterReason
+
+
+class LetterRejected(_LetterEvent):
+    """The letter will never be sent."""
+
+    reason: LetterReason
+
+
+class LetterExpired(_LetterEvent):
+    """A held letter passed its hold limit and will not be sent."""
+
+    reason: LetterReason = LetterReason.HOLD_EXPIRED
+
+
+class LetterSent(_LetterEvent):
+    """The letter was handed to the postal dispatch; it is billable."""
+
+    sheets: int = Field(ge=1, description="Number of sheets printed.")
+    destination_country: str = Field(pattern=r"^[A-Z]{2}$", description="ISO 3166-1 alpha-2.")
+    sent_at: AwareDatetime = Field(description="When the letter was dispatched; prices apply at this time.")

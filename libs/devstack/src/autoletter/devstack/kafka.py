@@ -1,0 +1,139 @@
+"""Apache Kafka 4.x in KRaft mode (combined broker and controller) from Maven Central jars."""
+
+from __future__ import annotations
+
+import base64
+import shutil
+import subprocess
+import uuid
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+from autoletter.devstack.paths import cache_dir
+from autoletter.devstack.process import ServerProcess, free_port
+
+KAFKA_VERSION = "4.1.1"
+_READY = "Kafka Server started"
+
+_LOG4J2 = """\
+status = warn
+appender.console.type = Console
+appender.console.name = STDOUT
+appender.console.layout.type = PatternLayout
+appender.console.layout.pattern = [%d] %p %m (%c)%n
+rootLogger.level = INFO
+rootLogger.appenderRef.stdout.ref = STDOUT
+logger.kafka.name = kafka
+logger.kafka.level = WARN
+logger.apache.name = org.apache.kafka
+logger.apache.level = WARN
+logger.server.name = kafka.server.KafkaRaftServer
+logger.server.level = INFO
+"""
+
+
+def libs_dir() -> Path:
+    return cache_dir() / f"kafka-{KAFKA_VERSION}" / "libs"
+
+
+def ensure_jars() -> Path:
+    """Fetch the broker and its runtime dependencies once, with Maven, into the cache."""
+    libs = libs_dir()
+    if (libs / ".complete").exists():
+        return libs
+    if shutil.which("mvn") is None:
+        raise RuntimeError("Maven (mvn) is needed once to fetch the Kafka jars from Maven Central")
+    work = libs.parent
+    work.mkdir(parents=True, exist_ok=True)
+    pom = work / "pom.xml"
+    pom.write_text(
+        resources.files(__package__)
+        .joinpath("kafka-pom.xml")
+        .read_text()
+        .replace("@KAFKA_VERSION@", KAFKA_VERSION)
+    )
+    shutil.rmtree(libs, ignore_errors=True)
+    subprocess.run(
+        [
+            "mvn",
+            "-q",
+            "-B",
+            "-f",
+            str(pom),
+            "dependency:copy-dependencies",
+            f"-DoutputDirectory={libs}",
+            "-DincludeScope=runtime",
+        ],
+        check=True,
+    )
+    (libs / ".complete").write_text(KAFKA_VERSION)
+    return libs
+
+
+@dataclass
+class KafkaServer:
+    """A running single-node KRaft broker."""
+
+    bootstrap: str
+    process: ServerProcess
+    data_dir: Path
+
+    def stop(self) -> None:
+        self.process.stop(timeout=30)
+
+
+def start(data_dir: Path, port: int | None = None, timeout: float = 120.0) -> KafkaServer:
+    """Start Kafka with its data in data_dir (formatted on first use; kept across restarts)."""
+    libs = ensure_jars()
+    java = shutil.which("java")
+    if java is None:
+        raise RuntimeError("Java 17+ is needed for Apache Kafka")
+    data_dir.mkdir(parents=True, exist_ok=True)
+    port = port or free_port()
+    controller_port = free_port()
+    props = data_dir / "server.properties"
+    props.write_text(_properties(data_dir / "logs", port, controller_port))
+    (data_dir / "log4j2.properties").write_text(_LOG4J2)
+    cp = f"{libs}/*"
+    jvm = [
+        java,
+        "-Xms256m",
+        "-Xmx1g",
+        f"-Dlog4j2.configurationFile={data_dir / 'log4j2.properties'}",
+        "-cp",
+        cp,
+    ]
+    if not (data_dir / "logs" / "meta.properties").exists():
+        cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        subprocess.run(
+            [*jvm, "kafka.tools.StorageTool", "format", "-t", cluster_id, "-c", str(props), "--standalone"],
+            check=True,
+            capture_output=True,
+        )
+    proc = ServerProcess("kafka", [*jvm, "kafka.Kafka", str(props)], data_dir / "kafka.log")
+    proc.wait_until(lambda: proc.log_contains(_READY), timeout, "started")
+    return KafkaServer(bootstrap=f"127.0.0.1:{port}", process=proc, data_dir=data_dir)
+
+
+def _properties(log_dir: Path, port: int, controller_port: int) -> str:
+    return f"""\
+process.roles=broker,controller
+node.id=1
+listeners=PLAINTEXT://127.0.0.1:{port},CONTROLLER://127.0.0.1:{controller_port}
+advertised.listeners=PLAINTEXT://127.0.0.1:{port}
+controller.listener.names=CONTROLLER
+listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
+controller.quorum.bootstrap.servers=127.0.0.1:{controller_port}
+log.dirs={log_dir}
+num.partitions=1
+auto.create.topics.enable=false
+offsets.topic.replication.factor=1
+offsets.topic.num.partitions=10
+transaction.state.log.replication.factor=1
+transaction.state.log.min.isr=1
+share.coordinator.state.topic.replication.factor=1
+share.coordinator.state.topic.min.isr=1
+group.initial.rebalance.delay.ms=0
+log.flush.interval.messages=1000000
+"""

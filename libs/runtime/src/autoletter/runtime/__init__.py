@@ -1,0 +1,1 @@
+"""Shared runtime of the AutoLetter services (settings, database, clock, messaging, observability)."""

@@ -1,0 +1,106 @@
+"""Settings base: read once from the environment, one prefix per service, secrets as SecretStr.
+
+Every field can be set for all services with ``AUTOLETTER_<FIELD>`` and for one service with
+``<SERVICE>_<FIELD>`` (e.g. ``PROFILE_DATABASE_URL``), which wins.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any, ClassVar
+
+from pydantic import Field, SecretStr, model_validator
+from pydantic_settings import (
+    BaseSettings,
+    EnvSettingsSource,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+)
+
+#: Secrets that ship as development defaults; refused anywhere else.
+DEV_JWT_SECRET = "dev-only-jwt-secret-change-me-0123456789"
+
+
+class Environment(StrEnum):
+    DEVELOPMENT = "development"
+    TEST = "test"
+    PRODUCTION = "production"
+
+
+class KafkaSecurity(StrEnum):
+    PLAINTEXT = "PLAINTEXT"
+    SSL = "SSL"
+    SASL_PLAINTEXT = "SASL_PLAINTEXT"
+    SASL_SSL = "SASL_SSL"
+
+
+class KafkaSettings(BaseSettings):
+    """How to reach Kafka; SASL/SCRAM and TLS by configuration."""
+
+    model_config = SettingsConfigDict(extra="ignore")
+
+    kafka_bootstrap_servers: str = "127.0.0.1:9092"
+    kafka_topic_prefix: str = ""
+    kafka_security_protocol: KafkaSecurity = KafkaSecurity.PLAINTEXT
+    kafka_sasl_mechanism: str = "SCRAM-SHA-512"
+    kafka_sasl_username: str | None = None
+    kafka_sasl_password: SecretStr | None = None
+    kafka_ssl_cafile: str | None = None
+    #: Tansu and some managed brokers refuse the idempotent producer.
+    kafka_idempotent_producer: bool = True
+
+
+class ServiceSettings(KafkaSettings):
+    """Settings every service has; subclasses set ``service_name`` and add their own fields."""
+
+    service_name: ClassVar[str] = "service"
+
+    environment: Environment = Environment.DEVELOPMENT
+    database_url: SecretStr = Field(
+        default=SecretStr("postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"),
+        description="SQLAlchemy URL (postgresql+asyncpg://...).",
+    )
+    database_schema: str = Field(default="", description="Schema of this service; defaults to its name.")
+    database_pool_size: int = 10
+    http_host: str = "127.0.0.1"
+    http_port: int = 8000
+    jwt_secret: SecretStr = SecretStr(DEV_JWT_SECRET)
+    log_level: str = "INFO"
+    log_json: bool = True
+    graceful_timeout_s: float = 30.0
+
+    @model_validator(mode="after")
+    def _defaults(self) -> ServiceSettings:
+        if not self.database_schema:
+            self.database_schema = self.service_name
+        if self.environment is Environment.PRODUCTION:
+            if self.jwt_secret.get_secret_value() == DEV_JWT_SECRET:
+                raise ValueError("jwt_secret: the development default is refused in production")
+            if len(self.jwt_secret.get_secret_value()) < 32:
+                raise ValueError("jwt_secret: at least 32 characters in production")
+        return self
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        prefix = f"{cls.service_name.upper()}_"
+        return (
+            init_settings,
+            EnvSettingsSource(settings_cls, env_prefix=prefix),
+            EnvSettingsSource(settings_cls, env_prefix="AUTOLETTER_"),
+            file_secret_settings,
+        )
+
+    def redacted(self) -> dict[str, Any]:
+        """The settings safe to log: secrets masked, URLs without passwords."""
+        out = self.model_dump()
+        for key, value in out.items():
+            if isinstance(value, SecretStr):
+                out[key] = "**********"
+        return out
