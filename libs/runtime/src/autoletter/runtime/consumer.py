@@ -1,0 +1,239 @@
+"""Idempotent, at-least-once consumption with bounded retries and dead letters.
+
+One transaction per message (or per batch): the inbox row, the handler's effect and its outbox
+rows commit together; the Kafka offset is committed, with explicit offsets, only afterwards.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
+from aiokafka.errors import KafkaError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from autoletter.contracts import DecodeError, Envelope, Topic, UnknownEventType, decode
+from autoletter.runtime import inbox, logs, metrics
+from autoletter.runtime.kafka import Producer
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[AsyncSession, Any], Awaitable[None]]
+
+
+class PoisonMessage(Exception):
+    """Raised by a handler for a message that can never succeed: it goes to the dead-letter topic."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class Subscription:
+    """A consumer group's handlers for the messages of one topic."""
+
+    topic: Topic
+    group: str
+    handlers: Mapping[type[Envelope], Handler]
+    batch_size: int = 1
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Retries in place, with exponential backoff, before a message goes to the dead-letter topic."""
+
+    attempts: int = 5
+    first_delay: float = 0.1
+    max_delay: float = 5.0
+
+    def delay(self, attempt: int) -> float:
+        return float(min(self.first_delay * 2 ** (attempt - 1), self.max_delay))
+
+
+@dataclass
+class _Item:
+    record: ConsumerRecord[Any, Any]
+    message: Envelope | None = None
+    poison: str | None = None
+    unknown: str | None = None
+
+
+class MessageProcessor:
+    """Processes what one subscription receives, partition by partition."""
+
+    def __init__(
+        self,
+        subscription: Subscription,
+        sessions: async_sessionmaker[AsyncSession],
+        producer: Producer,
+        *,
+        service: str,
+        topic_prefix: str,
+        retry: RetryPolicy,
+    ) -> None:
+        self.sub = subscription
+        self._sessions = sessions
+        self._producer = producer
+        self._service = service
+        self._prefix = topic_prefix
+        self._retry = retry
+        self._types = tuple(subscription.handlers)
+
+    @property
+    def dlq_topic(self) -> str:
+        return self.sub.topic.dlq(self.sub.group).full_name(self._prefix)
+
+    async def process(self, records: Sequence[ConsumerRecord[Any, Any]], consumer: AIOKafkaConsumer) -> None:
+        """Handle records (possibly of several partitions), committing each partition's offset after."""
+        by_partition: dict[TopicPartition, list[ConsumerRecord[Any, Any]]] = {}
+        for record in records:
+            by_partition.setdefault(TopicPartition(record.topic, record.partition), []).append(record)
+        for tp, part in by_partition.items():
+            items = [self._decode(r) for r in part]
+            started = time.perf_counter()
+            if any(i.poison for i in items) or not await self._try_together(items):
+                for item in items:
+                    await self._one_by_one(item)
+                    await self._commit(consumer, tp, item.record.offset)
+            else:
+                await self._commit(consumer, tp, part[-1].offset)
+            metrics.HANDLER_SECONDS.labels(self._service, self.sub.group).observe(
+                time.perf_counter() - started
+            )
+
+    def _decode(self, record: ConsumerRecord[Any, Any]) -> _Item:
+        try:
+            return _Item(record, message=decode(record.value or b"", self._types))
+        except UnknownEventType as exc:
+            return _Item(record, unknown=exc.event_type)
+        except DecodeError as exc:
+            return _Item(record, poison=str(exc))
+
+    async def _try_together(self, items: list[_Item]) -> bool:
+        """All items in one transaction; False (nothing kept) when any handler failed."""
+        try:
+            async with self._sessions.begin() as session:
+                messages = [i.message for i in items if i.message is not None]
+                new = await inbox.claim_many(session, self.sub.group, [m.event_id for m in messages])
+                duplicates = len(messages) - len(new)
+                for item in items:
+                    await self._handle(session, item, new)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            if len(items) == 1:
+                log.warning("handler_failed", exc_info=True, extra={"group": self.sub.group})
+            return False
+        if duplicates:
+            metrics.DUPLICATES_SKIPPED.labels(self._service, self.sub.group).inc(duplicates)
+        self._count(items)
+        return True
+
+    async def _handle(self, session: AsyncSession, item: _Item, new: set[Any]) -> None:
+        message = item.message
+        if message is None:
+            return
+        token = logs.correlation_id.set(str(message.correlation_id))
+        try:
+            if message.event_id in new:
+                await self.sub.handlers[type(message)](session, message)
+        finally:
+            logs.correlation_id.reset(token)
+
+    def _count(self, items: list[_Item]) -> None:
+        for item in items:
+            if item.unknown:
+                metrics.UNKNOWN_EVENTS.labels(self._service, self.sub.group, item.unknown).inc()
+                outcome, event_type = "skipped", "unknown"
+            else:
+                outcome, event_type = "ok", item.message.event_type if item.message else "unknown"
+            metrics.MESSAGES_CONSUMED.labels(self._service, self.sub.topic.name, event_type, outcome).inc()
+
+    async def _one_by_one(self, item: _Item) -> None:
+        if item.poison:
+            await self._dead_letter(item, "undecodable", item.poison)
+            return
+        for attempt in range(1, self._retry.attempts + 1):
+            try:
+                async with self._sessions.begin() as session:
+                    new: set[Any] = set()
+                    if item.message is not None:
+                        if await inbox.claim(session, self.sub.group, item.message.event_id):
+                            new.add(item.message.event_id)
+                        else:
+                            metrics.DUPLICATES_SKIPPED.labels(self._service, self.sub.group).inc()
+                    await self._handle(session, item, new)
+                self._count([item])
+                return
+            except asyncio.CancelledError:
+                raise
+            except PoisonMessage as exc:
+                await self._dead_letter(item, "rejected", exc.reason)
+                return
+            except Exception as exc:
+                if attempt == self._retry.attempts:
+                    await self._dead_letter(item, "retries_exhausted", f"{type(exc).__name__}: {exc}")
+                    return
+                metrics.RETRIES.labels(self._service, self.sub.group).inc()
+                log.warning(
+                    "handler_retry",
+                    extra={
+                        "group": self.sub.group,
+                        "attempt": attempt,
+                        "error": f"{type(exc).__name__}: {exc}",
+                    },
+                )
+                await asyncio.sleep(self._retry.delay(attempt))
+
+    async def _dead_letter(self, item: _Item, reason: str, error: str) -> None:
+        """Publish the original bytes, key and headers with the error; only then may the offset move."""
+        r = item.record
+        headers = [(k, v) for k, v in (r.headers or ()) if not k.startswith("x-dlq-")]
+        headers += [
+            ("x-dlq-reason", reason.encode()),
+            ("x-dlq-error", error[:2000].encode()),
+            ("x-dlq-original-topic", r.topic.encode()),
+            ("x-dlq-original-partition", str(r.partition).encode()),
+            ("x-dlq-original-offset", str(r.offset).encode()),
+            ("x-dlq-consumer-group", self.sub.group.encode()),
+            ("x-dlq-failed-at", datetime.now(UTC).isoformat().encode()),
+        ]
+        await self._producer.send_all([(self.dlq_topic, r.value or b"", r.key, headers)])
+        metrics.DEAD_LETTERS.labels(self._service, self.sub.group, reason).inc()
+        metrics.MESSAGES_CONSUMED.labels(
+            self._service,
+            self.sub.topic.name,
+            item.message.event_type if item.message else "undecodable",
+            "dead_lettered",
+        ).inc()
+        log.error(
+            "dead_lettered",
+            extra={
+                "group": self.sub.group,
+                "reason": reason,
+                "error": error[:500],
+                "topic": r.topic,
+                "partition": r.partition,
+                "offset": r.offset,
+            },
+        )
+
+    async def _commit(self, consumer: AIOKafkaConsumer, tp: TopicPartition, offset: int) -> None:
+        try:
+            await consumer.commit({tp: offset + 1})
+        except KafkaError:
+            # A rebalance took the partition: the message comes back and the inbox skips it.
+            log.warning("offset_commit_failed", exc_info=True, extra={"group": self.sub.group})
+            return
+        highwater = consumer.highwater(tp)
+        if highwater is not None:
+            metrics.CONSUMER_LAG.labels(self._service, self.sub.group, tp.topic, str(tp.partition)).set(
+                max(highwater - offset - 1, 0)
+            )

@@ -1,0 +1,27 @@
+"""Idempotent consumers: (consumer, event_id) recorded in the same transaction as the effect."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from uuid import UUID
+
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from autoletter.runtime.tables import inbox
+
+
+async def claim(session: AsyncSession, consumer: str, event_id: UUID) -> bool:
+    """Record the event for this consumer; False when it was already processed (a redelivery)."""
+    stmt = insert(inbox).values(consumer=consumer, event_id=event_id).on_conflict_do_nothing()
+    result = await session.execute(stmt.returning(inbox.c.event_id))
+    return result.first() is not None
+
+
+async def claim_many(session: AsyncSession, consumer: str, event_ids: Iterable[UUID]) -> set[UUID]:
+    """Record many events at once; returns the ids that are new."""
+    rows = [{"consumer": consumer, "event_id": e} for e in dict.fromkeys(event_ids)]
+    if not rows:
+        return set()
+    stmt = insert(inbox).values(rows).on_conflict_do_nothing().returning(inbox.c.event_id)
+    return {row[0] for row in await session.execute(stmt)}

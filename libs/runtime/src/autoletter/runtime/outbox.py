@@ -1,0 +1,40 @@
+"""Transactional outbox: stage events in the caller's transaction; the relay publishes them."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from autoletter.contracts import Envelope, encode, headers_for, topic_for
+from autoletter.runtime.db import advisory_key, lock_account
+from autoletter.runtime.tables import outbox
+
+#: Relays publish shards independently; an account always maps to the same shard.
+SHARDS = 16
+
+
+def shard_of(account_id: str) -> int:
+    return advisory_key("outbox-shard", account_id) % SHARDS
+
+
+async def add(session: AsyncSession, *messages: Envelope) -> None:
+    """Stage messages in this transaction. Rows of one account get ids in commit order because the
+    account's advisory lock is taken before the id is drawn from the sequence."""
+    for account_id in sorted({m.account_id for m in messages}):
+        await lock_account(session, "outbox", account_id)
+    if not messages:
+        return
+    await session.execute(
+        outbox.insert(),
+        [
+            {
+                "event_id": m.event_id,
+                "account_id": m.account_id,
+                "shard": shard_of(m.account_id),
+                "topic": topic_for(m).name,
+                "event_type": m.event_type,
+                "payload": encode(m),
+                "headers": {k: v.decode() for k, v in headers_for(m)},
+            }
+            for m in messages
+        ],
+    )

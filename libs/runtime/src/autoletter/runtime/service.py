@@ -1,0 +1,207 @@
+"""ServiceRuntime: the composition of one service's database, relay, consumers and HTTP app."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from pathlib import Path
+from typing import Annotated, Any
+
+from aiokafka.admin import AIOKafkaAdminClient
+from fastapi import APIRouter, Depends, FastAPI, Request, Response
+from faststream.kafka import KafkaBroker
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy import text
+
+from autoletter.contracts import TOPICS, Topic
+from autoletter.runtime import db, migrations, topics
+from autoletter.runtime.broker import create_broker, register
+from autoletter.runtime.clock import Clock, SystemClock
+from autoletter.runtime.consumer import MessageProcessor, RetryPolicy, Subscription
+from autoletter.runtime.http import error_body, install_error_handlers
+from autoletter.runtime.kafka import Producer, connection_options
+from autoletter.runtime.relay import OutboxRelay
+from autoletter.runtime.settings import ServiceSettings
+
+log = logging.getLogger(__name__)
+
+Background = Callable[["ServiceRuntime"], Awaitable[None]]
+
+
+class ServiceRuntime:
+    """Everything a service needs at run time, wired once from its settings."""
+
+    def __init__(
+        self,
+        settings: ServiceSettings,
+        *,
+        migrations: Path,
+        subscriptions: Sequence[Subscription] = (),
+        publishes: Sequence[Topic] = (),
+        clock: Clock | None = None,
+        background: Sequence[Background] = (),
+        retry: RetryPolicy | None = None,
+    ) -> None:
+        self.settings = settings
+        self.clock: Clock = clock or SystemClock()
+        self.producer_name = settings.service_name
+        self.migrations = migrations
+        self.subscriptions = tuple(subscriptions)
+        self.publishes = tuple(publishes)
+        self.background = tuple(background)
+        self.engine = db.create_engine(
+            settings.database_url.get_secret_value(),
+            settings.database_schema,
+            pool_size=settings.database_pool_size,
+        )
+        self.sessions = db.session_factory(self.engine)
+        self.producer = Producer(settings, f"{settings.service_name}-producer")
+        self.relay = OutboxRelay(
+            self.sessions,
+            self.producer,
+            service=settings.service_name,
+            schema=settings.database_schema,
+            topic_prefix=settings.kafka_topic_prefix,
+            clock=self.clock,
+        )
+        self.processors = [
+            MessageProcessor(
+                s,
+                self.sessions,
+                self.producer,
+                service=settings.service_name,
+                topic_prefix=settings.kafka_topic_prefix,
+                retry=retry or RetryPolicy(),
+            )
+            for s in self.subscriptions
+        ]
+        self.broker: KafkaBroker | None = None
+        self._tasks: list[asyncio.Task[None]] = []
+        self.ready = False
+
+    def topic_name(self, topic: Topic) -> str:
+        """The topic's name with the configured prefix."""
+        return topic.full_name(self.settings.kafka_topic_prefix)
+
+    async def prepare(self) -> None:
+        """Schema, migrations and topics: safe to run in every replica at every start."""
+        await migrations.upgrade(
+            self.settings.database_url.get_secret_value(), self.settings.database_schema, self.migrations
+        )
+        admin = AIOKafkaAdminClient(**connection_options(self.settings, f"{self.producer_name}-admin"))
+        await admin.start()
+        try:
+            wanted = list(TOPICS.values()) + [s.topic.dlq(s.group) for s in self.subscriptions]
+            await topics.provision(admin, wanted, self.settings.kafka_topic_prefix)
+        finally:
+            await admin.close()
+
+    async def start(self) -> None:
+        await self.prepare()
+        await self.producer.start()
+        self._spawn("outbox-relay", self.relay.run())
+        if self.processors:
+            self.broker = create_broker(self.settings)
+            for processor in self.processors:
+                register(self.broker, processor, self.settings.kafka_topic_prefix)
+            await self.broker.start()
+        for job in self.background:
+            self._spawn(getattr(job, "__name__", "background"), job(self))
+        self.ready = True
+        log.info("service_started", extra={"settings": self.settings.redacted()})
+
+    async def stop(self) -> None:
+        """Stop consuming, let in-flight handlers finish, flush the outbox, close connections."""
+        self.ready = False
+        if self.broker is not None:
+            await self.broker.stop()  # waits for in-flight handlers up to graceful_timeout
+            self.broker = None
+        self.relay.stop()
+        for task in self._tasks:
+            if task.get_name() != "outbox-relay":
+                task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks.clear()
+        with contextlib.suppress(Exception):
+            await self.relay.publish_pending()  # last flush of what committed during shutdown
+        await self.producer.stop()
+        await self.engine.dispose()
+        log.info("service_stopped")
+
+    def _spawn(self, name: str, coro: Awaitable[None]) -> None:
+        async def guarded() -> None:
+            try:
+                await coro
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("background_task_crashed", extra={"task": name})
+                raise
+
+        self._tasks.append(asyncio.create_task(guarded(), name=name))
+
+    @contextlib.asynccontextmanager
+    async def running(self) -> AsyncIterator[ServiceRuntime]:
+        """Start for the duration of the block (tests, CLI), then stop gracefully."""
+        await self.start()
+        try:
+            yield self
+        finally:
+            await self.stop()
+
+    def create_app(self, *routers: APIRouter, title: str) -> FastAPI:
+        """The service's FastAPI app: its routes, health, readiness, metrics, errors, lifespan."""
+
+        @contextlib.asynccontextmanager
+        async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+            async with self.running():
+                yield
+
+        app = FastAPI(title=title, lifespan=lifespan)
+        app.state.runtime = self
+        install_error_handlers(app)
+        app.include_router(health_router())
+        for router in routers:
+            app.include_router(router)
+        return app
+
+
+def get_runtime(request: Request) -> ServiceRuntime:
+    runtime: ServiceRuntime = request.app.state.runtime
+    return runtime
+
+
+RuntimeDep = Annotated[ServiceRuntime, Depends(get_runtime)]
+
+
+def health_router() -> APIRouter:
+    router = APIRouter(tags=["operations"])
+
+    @router.get("/healthz")
+    async def healthz() -> dict[str, str]:
+        """The process is alive."""
+        return {"status": "ok"}
+
+    @router.get("/readyz")
+    async def readyz(runtime: RuntimeDep, response: Response) -> dict[str, Any]:
+        """Ready when started, the database answers and the producer is connected."""
+        checks = {"started": runtime.ready, "producer": runtime.producer.connected}
+        try:
+            async with runtime.engine.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+            checks["database"] = True
+        except Exception:
+            checks["database"] = False
+        ok = all(checks.values())
+        if not ok:
+            response.status_code = 503
+            return {**error_body("not_ready", "The service is not ready yet."), "checks": checks}
+        return {"status": "ready", "checks": checks}
+
+    @router.get("/metrics")
+    async def metrics_endpoint() -> Response:
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    return router

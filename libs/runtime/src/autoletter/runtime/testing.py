@@ -1,0 +1,96 @@
+"""Helpers for tests against the real broker: read events back, publish, wait on a condition."""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+
+from autoletter.contracts import Envelope, UnknownEventType, decode, encode, headers_for
+
+
+async def read_records(
+    bootstrap: str,
+    topic: str,
+    *,
+    count: int,
+    timeout: float = 30.0,
+    accept: Callable[[Any], bool] = lambda _: True,
+) -> list[Any]:
+    """Raw records of a topic from the beginning, until `count` accepted ones or the deadline."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    await consumer.start()
+    found: list[Any] = []
+    try:
+        deadline = time.monotonic() + timeout
+        partitions: set[int] | None = None
+        while partitions is None and time.monotonic() < deadline:
+            partitions = consumer.partitions_for_topic(topic)
+            if partitions is None:
+                await consumer._client.force_metadata_update()
+                await asyncio.sleep(0.1)
+        if partitions is None:
+            raise AssertionError(f"topic {topic} does not exist")
+        tps = [TopicPartition(topic, p) for p in sorted(partitions)]
+        consumer.assign(tps)
+        await consumer.seek_to_beginning(*tps)
+        while len(found) < count and time.monotonic() < deadline:
+            batch = await consumer.getmany(timeout_ms=200)
+            for records in batch.values():
+                found.extend(r for r in records if accept(r))
+    finally:
+        await consumer.stop()
+    if len(found) < count:
+        raise AssertionError(f"expected {count} records on {topic}, found {len(found)} in {timeout}s")
+    return found
+
+
+async def read_events(
+    bootstrap: str, topic: str, *, account_id: str | None = None, count: int, timeout: float = 30.0
+) -> list[Envelope]:
+    """Decoded events of one account (or all), in partition order; fails after the deadline."""
+
+    def mine(record: Any) -> bool:
+        return account_id is None or record.key == account_id.encode()
+
+    records = await read_records(bootstrap, topic, count=count, timeout=timeout, accept=mine)
+    events = []
+    for record in records:
+        try:
+            events.append(decode(record.value))
+        except UnknownEventType:
+            continue
+    return events
+
+
+async def publish(bootstrap: str, topic: str, *messages: Envelope) -> None:
+    """Produce messages as a service's relay would (key = account id, envelope headers)."""
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all")
+    await producer.start()
+    try:
+        for m in messages:
+            await producer.send_and_wait(topic, encode(m), key=m.account_id.encode(), headers=headers_for(m))
+    finally:
+        await producer.stop()
+
+
+async def wait_for(
+    predicate: Callable[[], Awaitable[bool]] | Callable[[], bool],
+    timeout: float = 30.0,
+    what: str = "condition",
+) -> None:
+    """Poll the predicate until it holds; fail with `what` after the deadline."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = predicate()
+        if inspect.isawaitable(result):
+            result = await result
+        if result:
+            return
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+        await asyncio.sleep(0.05)

@@ -1,0 +1,34 @@
+"""The runtime starts, migrates, provisions, relays an outbox row and consumes it back."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from uuid import uuid4
+
+import sample_service as sample
+
+from autoletter.contracts import new_event
+from autoletter.contracts.letters import LetterSent
+from autoletter.runtime.testing import read_events, wait_for
+
+
+def letter_sent(account: str) -> LetterSent:
+    return new_event(LetterSent, account_id=account, producer="sample", occurred_at=datetime.now(UTC),
+                     letter_id=uuid4(), service="standard", sheets=1, destination_country="FR",
+                     sent_at=datetime.now(UTC))
+
+
+async def test_committed_event_is_published_and_consumed_once(
+        database_url: str, db_schema: str, kafka_bootstrap: str, topic_prefix: str, unique: str) -> None:
+    rt = sample.runtime(sample.settings(database_url, db_schema, kafka_bootstrap, topic_prefix))
+    async with rt.running():
+        event = letter_sent(f"acc-{unique}")
+        async with rt.sessions.begin() as session:
+            await sample.stage(session, event)
+        got = await read_events(kafka_bootstrap, f"{topic_prefix}letters.events", count=1)
+        assert got == [event]
+
+        async def consumed() -> bool:
+            return len(await sample.effects(rt)) == 1
+
+        await wait_for(consumed, 30, "the consumer to record the effect")
