@@ -25,21 +25,40 @@ class SampleSettings(ServiceSettings):
 
 
 def settings(database_url: str, schema: str, bootstrap: str, prefix: str, **extra: Any) -> SampleSettings:
-    return SampleSettings(database_url=database_url, database_schema=schema, kafka_bootstrap_servers=bootstrap,
-                          kafka_topic_prefix=prefix, environment="test", graceful_timeout_s=5, **extra)
+    return SampleSettings(
+        database_url=database_url,
+        database_schema=schema,
+        kafka_bootstrap_servers=bootstrap,
+        kafka_topic_prefix=prefix,
+        environment="test",
+        graceful_timeout_s=5,
+        **extra,
+    )
 
 
 async def record_effect(session: AsyncSession, event: Any) -> None:
     """The effect of a message: one row in `effects`."""
-    await session.execute(text("INSERT INTO effects (event_id, account_id, note) VALUES (:e, :a, :n)"),
-                          {"e": event.event_id, "a": event.account_id, "n": event.event_type})
+    await session.execute(
+        text("INSERT INTO effects (event_id, account_id, note) VALUES (:e, :a, :n)"),
+        {"e": event.event_id, "a": event.account_id, "n": event.event_type},
+    )
 
 
-def runtime(cfg: SampleSettings, handler: Callable[..., Any] = record_effect, batch_size: int = 1,
-            retry: RetryPolicy | None = None) -> ServiceRuntime:
-    sub = Subscription(TOPICS["letters.events"], "sample.effects", {LetterSent: handler}, batch_size=batch_size)
-    return ServiceRuntime(cfg, migrations=MIGRATIONS, subscriptions=[sub],
-                          retry=retry or RetryPolicy(attempts=3, first_delay=0.05))
+def runtime(
+    cfg: SampleSettings,
+    handler: Callable[..., Any] = record_effect,
+    batch_size: int = 1,
+    retry: RetryPolicy | None = None,
+) -> ServiceRuntime:
+    sub = Subscription(
+        TOPICS["letters.events"], "sample.effects", {LetterSent: handler}, batch_size=batch_size
+    )
+    return ServiceRuntime(
+        cfg,
+        migrations=MIGRATIONS,
+        subscriptions=[sub],
+        retry=retry or RetryPolicy(attempts=3, first_delay=0.05),
+    )
 
 
 async def stage(session: AsyncSession, *events: Any) -> None:
@@ -48,7 +67,9 @@ async def stage(session: AsyncSession, *events: Any) -> None:
 
 async def effects(rt: ServiceRuntime) -> list[Any]:
     async with rt.sessions() as session:
-        return list((await session.execute(text("SELECT event_id, account_id, note FROM effects ORDER BY id"))).all())
+        return list(
+            (await session.execute(text("SELECT event_id, account_id, note FROM effects ORDER BY id"))).all()
+        )
 
 
 __all__ = ["LetterSent", "ProfileCompleted"]

@@ -13,13 +13,22 @@ from autoletter.runtime.testing import read_events, wait_for
 
 
 def letter_sent(account: str) -> LetterSent:
-    return new_event(LetterSent, account_id=account, producer="sample", occurred_at=datetime.now(UTC),
-                     letter_id=uuid4(), service="standard", sheets=1, destination_country="FR",
-                     sent_at=datetime.now(UTC))
+    return new_event(
+        LetterSent,
+        account_id=account,
+        producer="sample",
+        occurred_at=datetime.now(UTC),
+        letter_id=uuid4(),
+        service="standard",
+        sheets=1,
+        destination_country="FR",
+        sent_at=datetime.now(UTC),
+    )
 
 
 async def test_committed_event_is_published_and_consumed_once(
-        database_url: str, db_schema: str, kafka_bootstrap: str, topic_prefix: str, unique: str) -> None:
+    database_url: str, db_schema: str, kafka_bootstrap: str, topic_prefix: str, unique: str
+) -> None:
     rt = sample.runtime(sample.settings(database_url, db_schema, kafka_bootstrap, topic_prefix))
     async with rt.running():
         event = letter_sent(f"acc-{unique}")

@@ -122,7 +122,7 @@ class MessageProcessor:
             async with self._sessions.begin() as session:
                 messages = [i.message for i in items if i.message is not None]
                 new = await inbox.claim_many(session, self.sub.group, [m.event_id for m in messages])
-                duplicates = len(messages) - len(new)
+                duplicates = len(messages) - len(new)  # counted before handling consumes `new`
                 for item in items:
                     await self._handle(session, item, new)
         except asyncio.CancelledError:
@@ -143,6 +143,7 @@ class MessageProcessor:
         token = logs.correlation_id.set(str(message.correlation_id))
         try:
             if message.event_id in new:
+                new.discard(message.event_id)  # the same event twice in one batch: the first one wins
                 await self.sub.handlers[type(message)](session, message)
         finally:
             logs.correlation_id.reset(token)

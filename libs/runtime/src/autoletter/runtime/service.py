@@ -205,3 +205,20 @@ def health_router() -> APIRouter:
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
     return router
+
+
+def serve(app: FastAPI, settings: ServiceSettings) -> None:
+    """Run one service's app as a container would: JSON logs, uvicorn on the configured port.
+    uvicorn's own graceful shutdown runs the lifespan's stop: consumers, relay flush, connections."""
+    import uvicorn
+
+    from autoletter.runtime import logs
+
+    logs.configure(settings.service_name, settings.log_level, settings.log_json)
+    uvicorn.run(
+        app,
+        host=settings.http_host,
+        port=settings.http_port,
+        log_config=None,
+        timeout_graceful_shutdown=int(settings.graceful_timeout_s) + 5,
+    )

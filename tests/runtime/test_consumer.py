@@ -1,0 +1,176 @@
+"""Inbox, redelivery, retries and dead letters against the real broker and database."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import sample_service as sample
+from aiokafka import AIOKafkaProducer
+from test_outbox import letter_sent
+
+from autoletter.contracts import encode, headers_for
+from autoletter.runtime import dlq
+from autoletter.runtime.consumer import MessageProcessor
+from autoletter.runtime.testing import publish, wait_for
+
+
+@pytest.fixture
+def cfg(database_url: str, db_schema: str, kafka_bootstrap: str, topic_prefix: str) -> sample.SampleSettings:
+    return sample.settings(database_url, db_schema, kafka_bootstrap, topic_prefix)
+
+
+def topic(cfg: sample.SampleSettings) -> str:
+    return f"{cfg.kafka_topic_prefix}letters.events"
+
+
+async def count_effects(rt: Any, n: int) -> None:
+    async def enough() -> bool:
+        return len(await sample.effects(rt)) >= n
+
+    await wait_for(enough, 30, f"{n} effects")
+
+
+async def test_the_same_event_delivered_twice_changes_state_once(
+    cfg: sample.SampleSettings, unique: str
+) -> None:
+    rt = sample.runtime(cfg)
+    async with rt.running():
+        event, marker = letter_sent(f"acc-{unique}"), letter_sent(f"acc-{unique}")
+        await publish(cfg.kafka_bootstrap_servers, topic(cfg), event, event, marker)
+        await count_effects(rt, 2)  # the marker comes after the duplicate on the same partition
+        assert [row.event_id for row in await sample.effects(rt)] == [event.event_id, marker.event_id]
+
+
+async def test_batches_deduplicate_too(cfg: sample.SampleSettings, unique: str) -> None:
+    events = [letter_sent(f"acc-{unique}", sheets=i + 1) for i in range(50)]
+    rt = sample.runtime(cfg, batch_size=100)
+    async with rt.running():
+        await publish(
+            cfg.kafka_bootstrap_servers, topic(cfg), *events, *events[:10], letter_sent(f"acc-{unique}")
+        )
+        await count_effects(rt, 51)
+        ids = [row.event_id for row in await sample.effects(rt)]
+    assert len(ids) == len(set(ids)) == 51
+
+
+async def test_consumer_dying_between_db_commit_and_offset_commit_changes_state_once(
+    cfg: sample.SampleSettings, unique: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    event = letter_sent(f"acc-{unique}")
+
+    async def offset_never_committed(*_: Any) -> None:
+        return None  # as if the process died right after the database commit
+
+    with monkeypatch.context() as patch:
+        patch.setattr(MessageProcessor, "_commit", offset_never_committed)
+        first = sample.runtime(cfg)
+        async with first.running():
+            await publish(cfg.kafka_bootstrap_servers, topic(cfg), event)
+            await count_effects(first, 1)
+
+    second = sample.runtime(cfg)  # same group: the message is delivered again
+    async with second.running():
+        marker = letter_sent(f"acc-{unique}")
+        await publish(cfg.kafka_bootstrap_servers, topic(cfg), marker)
+        await count_effects(second, 2)
+        assert [row.event_id for row in await sample.effects(second)] == [event.event_id, marker.event_id]
+
+
+async def test_a_failing_message_is_retried_and_processed_not_skipped(
+    cfg: sample.SampleSettings, unique: str
+) -> None:
+    failures = {"left": 2}
+
+    async def flaky(session: Any, event: Any) -> None:
+        if event.sheets == 7 and failures["left"] > 0:
+            failures["left"] -= 1
+            raise ConnectionError("the dispatch backend blinked")
+        await sample.record_effect(session, event)
+
+    rt = sample.runtime(cfg, handler=flaky)
+    async with rt.running():
+        flaky_one, after = letter_sent(f"acc-{unique}", sheets=7), letter_sent(f"acc-{unique}")
+        await publish(cfg.kafka_bootstrap_servers, topic(cfg), flaky_one, after)
+        await count_effects(rt, 2)
+        assert [r.event_id for r in await sample.effects(rt)] == [flaky_one.event_id, after.event_id]
+    assert failures["left"] == 0
+
+
+async def test_undecodable_message_goes_to_the_dead_letter_topic_and_the_partition_moves_on(
+    cfg: sample.SampleSettings, unique: str
+) -> None:
+    account = f"acc-{unique}"
+    producer = AIOKafkaProducer(bootstrap_servers=cfg.kafka_bootstrap_servers)
+    await producer.start()
+    rt = sample.runtime(cfg)
+    try:
+        async with rt.running():
+            await producer.send_and_wait(topic(cfg), b"{not json", key=account.encode())
+            after = letter_sent(account)
+            await publish(cfg.kafka_bootstrap_servers, topic(cfg), after)
+            await count_effects(rt, 1)
+            dlq_topic = rt.processors[0].dlq_topic
+            assert dlq_topic == f"{cfg.kafka_topic_prefix}letters.events.dlq.sample.effects"
+
+            async def dead_lettered() -> bool:
+                return len(await dlq.list_dead_letters(cfg, dlq_topic)) == 1
+
+            await wait_for(dead_lettered, 30, "the dead letter")
+            [letter] = await dlq.list_dead_letters(cfg, dlq_topic)
+            assert letter.value == b"{not json"
+            assert letter.key == account.encode()
+            assert letter.reason == "undecodable"
+            assert "not JSON" in (letter.error or "")
+            assert letter.original_topic == topic(cfg)
+    finally:
+        await producer.stop()
+
+
+async def test_replaying_a_dead_letter_after_a_fix_processes_it_once(
+    cfg: sample.SampleSettings, unique: str
+) -> None:
+    broken = {"yes": True}
+
+    async def handler(session: Any, event: Any) -> None:
+        if broken["yes"] and event.sheets == 13:
+            raise ValueError("a bug in the handler")
+        await sample.record_effect(session, event)
+
+    rt = sample.runtime(cfg, handler=handler)
+    async with rt.running():
+        poison, after = letter_sent(f"acc-{unique}", sheets=13), letter_sent(f"acc-{unique}")
+        await publish(cfg.kafka_bootstrap_servers, topic(cfg), poison, after)
+        await count_effects(rt, 1)
+        dlq_topic = rt.processors[0].dlq_topic
+        [letter] = await dlq.list_dead_letters(cfg, dlq_topic)
+        assert letter.reason == "retries_exhausted" and "a bug in the handler" in (letter.error or "")
+
+        broken["yes"] = False  # the fix is deployed
+        assert await dlq.replay(cfg, dlq_topic) == 1
+        assert await dlq.replay(cfg, dlq_topic) == 1  # replaying twice is harmless
+        marker = letter_sent(f"acc-{unique}")
+        await publish(cfg.kafka_bootstrap_servers, topic(cfg), marker)
+        await count_effects(rt, 3)
+        ids = [r.event_id for r in await sample.effects(rt)]
+    assert ids.count(poison.event_id) == 1
+    assert set(ids) == {after.event_id, poison.event_id, marker.event_id}
+
+
+async def test_unknown_event_types_are_skipped(cfg: sample.SampleSettings, unique: str) -> None:
+    rt = sample.runtime(cfg)
+    async with rt.running():
+        other = letter_sent(f"acc-{unique}").model_copy(update={"event_type": "LetterTeleported"})
+        producer = AIOKafkaProducer(bootstrap_servers=cfg.kafka_bootstrap_servers)
+        await producer.start()
+        try:
+            await producer.send_and_wait(
+                topic(cfg), encode(other), key=other.account_id.encode(), headers=headers_for(other)
+            )
+        finally:
+            await producer.stop()
+        after = letter_sent(f"acc-{unique}")
+        await publish(cfg.kafka_bootstrap_servers, topic(cfg), after)
+        await count_effects(rt, 1)
+        assert [r.event_id for r in await sample.effects(rt)] == [after.event_id]
+        assert await dlq.list_dead_letters(cfg, rt.processors[0].dlq_topic) == []
