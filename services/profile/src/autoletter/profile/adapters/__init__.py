@@ -1,0 +1,1 @@
+"""Adapters of the profile service: its table and the repository over it."""

@@ -1,0 +1,109 @@
+"""HTTP routes: translate requests into writes, results into bodies with an ETag."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Header, Path, Response
+
+from autoletter.profile import handlers
+from autoletter.profile.adapters.repository import StoredProfile
+from autoletter.profile.domain import InvalidProfile, Profile
+from autoletter.profile.entrypoints.schemas import ProfileBody, ProfileView
+from autoletter.runtime.auth import CurrentPrincipal, authorize_account
+from autoletter.runtime.http import ApiError
+from autoletter.runtime.service import RuntimeDep
+
+PATH = "/v1/accounts/{account_id}/profile"
+
+AccountPath = Annotated[str, Path(min_length=1, max_length=64)]
+IfMatch = Annotated[
+    str | None,
+    Header(description='Apply only if the profile still has this ETag (or "*"); stale → 412.'),
+]
+
+
+def own_account(principal: CurrentPrincipal, account_id: AccountPath) -> str:
+    """The account of the path, once the token may act on it (else 404, before the body is read)."""
+    authorize_account(principal, account_id)
+    return account_id
+
+
+Account = Annotated[str, Depends(own_account)]
+
+
+def etag(stored: StoredProfile) -> str:
+    return f'"{stored.version}"'
+
+
+def parse_if_match(header: str | None) -> frozenset[int] | None:
+    """The versions an If-Match header accepts; None when any will do (absent or `*`).
+
+    Strong comparison (RFC 9110 §13.1.1): weak tags and tags we never issued match nothing.
+    """
+    if header is None or header.strip() == "*":
+        return None
+    versions = set()
+    for tag in (t.strip() for t in header.split(",")):
+        inner = tag[1:-1] if len(tag) >= 2 and tag[0] == tag[-1] == '"' else ""
+        if inner.isascii() and inner.isdigit():
+            versions.add(int(inner))
+    return frozenset(versions)
+
+
+def _context(runtime: RuntimeDep) -> handlers.Context:
+    return handlers.Context(runtime.sessions, runtime.clock, runtime.producer_name)
+
+
+Context = Annotated[handlers.Context, Depends(_context)]
+
+
+def _respond(stored: StoredProfile, response: Response) -> ProfileView:
+    response.headers["ETag"] = etag(stored)
+    return ProfileView.of(stored)
+
+
+async def _write(ctx: handlers.Context, write: handlers.Write, response: Response) -> ProfileView:
+    try:
+        stored = await handlers.write_profile(ctx, write)
+    except InvalidProfile as exc:
+        raise ApiError(
+            422, "validation_error", "Some fields are invalid: " + ", ".join(exc.errors), exc.errors
+        ) from exc
+    except handlers.PreconditionFailed as exc:
+        raise ApiError(
+            412,
+            "precondition_failed",
+            "The profile changed since you read it: load it again and reapply your change.",
+            {"etag": etag(exc.current)},
+        ) from exc
+    return _respond(stored, response)
+
+
+def router() -> APIRouter:
+    r = APIRouter(prefix="", tags=["profile"])
+
+    @r.get(PATH, response_model=ProfileView)
+    async def get_profile(account_id: Account, ctx: Context, response: Response) -> ProfileView:
+        """The profile, whether it is complete and what is missing (never written: all three)."""
+        return _respond(await handlers.get_profile(ctx, account_id), response)
+
+    @r.put(PATH, response_model=ProfileView)
+    async def put_profile(
+        account_id: Account, body: ProfileBody, ctx: Context, response: Response, if_match: IfMatch = None
+    ) -> ProfileView:
+        """Replace the whole profile; a field left out is cleared."""
+        replacement = Profile.from_dict(body.model_dump())
+        write = handlers.Write(account_id, lambda _: replacement, parse_if_match(if_match))
+        return await _write(ctx, write, response)
+
+    @r.patch(PATH, response_model=ProfileView)
+    async def patch_profile(
+        account_id: Account, body: ProfileBody, ctx: Context, response: Response, if_match: IfMatch = None
+    ) -> ProfileView:
+        """Change some fields (JSON merge patch: absent stays, null clears, address parts merge)."""
+        patch = body.model_dump(exclude_unset=True)
+        write = handlers.Write(account_id, lambda before: before.merged(patch), parse_if_match(if_match))
+        return await _write(ctx, write, response)
+
+    return r

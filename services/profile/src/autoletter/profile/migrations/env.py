@@ -1,0 +1,3 @@
+from autoletter.runtime.migrations import run_env
+
+run_env()
