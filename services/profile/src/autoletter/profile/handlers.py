@@ -20,7 +20,6 @@ from autoletter.profile.adapters.repository import StoredProfile
 from autoletter.profile.domain import (
     BecameComplete,
     BecameIncomplete,
-    ChangedWhileComplete,
     Profile,
     ProfileEvent,
     normalise,
@@ -86,17 +85,24 @@ async def write_profile(ctx: Context, write: Write) -> StoredProfile:
 
 def to_message(event: ProfileEvent, account_id: str, producer: str, occurred_at: datetime) -> Envelope:
     """The contract message announcing a domain event on profile.events."""
-    common = {"account_id": account_id, "producer": producer, "occurred_at": occurred_at}
     if isinstance(event, BecameIncomplete):
-        return new_event(ProfileIncomplete, missing=[f.value for f in event.missing], **common)
+        missing = [f.value for f in event.missing]
+        return new_event(
+            ProfileIncomplete,
+            account_id=account_id,
+            producer=producer,
+            occurred_at=occurred_at,
+            missing=missing,
+        )
     cls = ProfileCompleted if isinstance(event, BecameComplete) else ProfileUpdated
-    assert isinstance(event, BecameComplete | ChangedWhileComplete)
-    address = event.profile.address
-    assert address is not None  # a complete profile has a complete address
+    profile = event.profile
+    assert profile.address is not None  # a complete profile has a complete address
     return new_event(
         cls,
-        name=event.profile.name,
-        email=event.profile.email,
-        address=PostalAddress(**address.to_dict()),
-        **common,
+        account_id=account_id,
+        producer=producer,
+        occurred_at=occurred_at,
+        name=profile.name,
+        email=profile.email,
+        address=PostalAddress(**profile.address.to_dict()),
     )

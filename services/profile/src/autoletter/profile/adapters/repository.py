@@ -38,7 +38,7 @@ async def load(session: AsyncSession, account_id: str, *, for_update: bool = Fal
     row = (await session.execute(query)).mappings().first()
     if row is None:
         return StoredProfile.never_written(account_id)
-    return StoredProfile(account_id, Profile.from_dict(row), row["version"], row["updated_at"])
+    return StoredProfile(account_id, Profile.from_dict(dict(row)), row["version"], row["updated_at"])
 
 
 async def save(

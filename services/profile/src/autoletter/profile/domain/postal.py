@@ -66,8 +66,3 @@ def checked_postal_code(code: str, country: str | None) -> str:
         raise InvalidPostalCode(f"is not a valid postal code for {country}: expected {expected}")
     canonical = _CANONICAL.get(country or "")
     return canonical(value) if canonical else value
-
-
-def has_format_rule(country: str) -> bool:
-    """Whether `country` has a postal code format check (others only need the general shape)."""
-    return country in _RULES
