@@ -1,0 +1,191 @@
+"""Dispatch of accepted letters and expiry of held ones: the two jobs that run beside the consumers.
+
+Exactly once: a dispatcher holds the account's lock, spools each claimed letter (idempotent by
+letter_id), then marks it sent and stages LetterSent in the same transaction. A crash after the
+spool write rolls the transaction back; the next pass finds the envelope in the spool, so it posts
+nothing twice and publishes LetterSent with the original dispatch time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy.engine import Row
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from autoletter.contracts.common import Service
+from autoletter.contracts.letters import LetterSent
+from autoletter.letters import metrics
+from autoletter.letters.adapters import repository as repo
+from autoletter.letters.adapters.spool import DispatchPort, DispatchReceipt, OutgoingLetter
+from autoletter.letters.domain import decisions
+from autoletter.letters.domain.model import LetterStatus, OpenLetter
+from autoletter.letters.handlers import LettersContext, expire_account
+from autoletter.runtime import outbox
+
+log = logging.getLogger(__name__)
+
+Outcome = DispatchReceipt | Exception
+
+
+class LetterDispatcher:
+    """Sends accepted letters, in arrival order per account and service; safe on several replicas."""
+
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        ctx: LettersContext,
+        port: DispatchPort,
+        *,
+        batch_size: int = 200,
+        retry_delay: float = 5.0,
+    ) -> None:
+        self._sessions = sessions
+        self._ctx = ctx
+        self._port = port
+        self._batch = batch_size
+        self._retry_delay = retry_delay
+
+    async def dispatch_pending(self) -> int:
+        """One pass over every account with accepted letters due; returns how many were sent."""
+        async with self._sessions() as session:
+            candidates = await repo.dispatch_candidates(session, self._ctx.clock.now(), limit=1000)
+        sent = 0
+        for account_id, service in candidates:
+            while True:
+                done, claimed = await self._dispatch_batch(account_id, service)
+                sent += done
+                if claimed < self._batch:
+                    break
+        return sent
+
+    async def _dispatch_batch(self, account_id: str, service: str) -> tuple[int, int]:
+        async with self._sessions.begin() as session:
+            await repo.lock(session, account_id)
+            now = self._ctx.clock.now()
+            found = await repo.status_copy(session, account_id, service)
+            rows = await repo.claim_accepted(session, account_id, service, now, self._batch)
+            # The status handler re-holds accepted letters when the service stops being active; this
+            # check keeps the invariant even if a letter slipped through.
+            rows = [
+                r
+                for r in rows
+                if decisions.may_dispatch(
+                    found[0] if found else None, OpenLetter(r.letter_id, r.seq, LetterStatus.ACCEPTED, None)
+                )
+            ]
+            if not rows:
+                return 0, 0
+            outcomes = await asyncio.to_thread(self._spool_all, account_id, service, rows, now)
+            sent: list[tuple[Row[Any], DispatchReceipt]] = []
+            for row, outcome in zip(rows, outcomes, strict=True):
+                if isinstance(outcome, Exception):
+                    await self._failed(session, row, outcome, now)
+                else:
+                    sent.append((row, outcome))
+            await repo.mark_sent(session, [(r.letter_id, o.dispatched_at) for r, o in sent], now)
+            await outbox.add(session, *(self._letter_sent(account_id, service, r, o, now) for r, o in sent))
+        metrics.LETTERS_SENT.labels(service).inc(len(sent))
+        return len(sent), len(rows)
+
+    def _spool_all(self, account_id: str, service: str, rows: list[Row[Any]], now: datetime) -> list[Outcome]:
+        outcomes: list[Outcome] = []
+        for r in rows:
+            letter = OutgoingLetter(
+                r.letter_id,
+                account_id,
+                service,
+                r.recipient,
+                r.pages,
+                r.sheets,
+                r.pdf,
+                r.accepted_on or now.date(),
+            )
+            try:
+                outcomes.append(self._port.dispatch(letter, now))
+            except Exception as exc:  # one letter's failure must not hold back the others
+                outcomes.append(exc)
+        return outcomes
+
+    async def _failed(self, session: AsyncSession, row: Row[Any], exc: Exception, now: datetime) -> None:
+        delay = min(self._retry_delay * 2 ** min(row.dispatch_attempts, 10), 3600.0)
+        error = f"{type(exc).__name__}: {exc}"
+        await repo.mark_dispatch_failed(session, row.letter_id, error, now + timedelta(seconds=delay))
+        metrics.DISPATCH_FAILURES.inc()
+        log.warning(
+            "dispatch_failed",
+            extra={"letter_id": str(row.letter_id), "error": error, "attempt": row.dispatch_attempts + 1},
+        )
+
+    def _letter_sent(
+        self, account_id: str, service: str, row: Row[Any], receipt: DispatchReceipt, now: datetime
+    ) -> LetterSent:
+        return LetterSent.create(
+            account_id=account_id,
+            producer=self._ctx.producer,
+            occurred_at=now,
+            correlation_id=row.correlation_id,
+            letter_id=row.letter_id,
+            service=Service(service),
+            sheets=row.sheets,
+            destination_country=row.destination_country,
+            sent_at=receipt.dispatched_at,
+        )
+
+
+async def expire_held_letters(sessions: async_sessionmaker[AsyncSession], ctx: LettersContext) -> int:
+    """Expire every held letter past its limit (LetterExpired each); returns how many. Tests call it."""
+    total = 0
+    while True:
+        async with sessions() as session:
+            accounts = await repo.accounts_with_due_holds(session, ctx.clock.now(), limit=500)
+        for account_id in accounts:
+            async with sessions.begin() as session:
+                total += await expire_account(session, ctx, account_id)
+        if len(accounts) < 500:
+            return total
+
+
+async def run_periodically(
+    job: Callable[[], Awaitable[object]], interval: float, name: str, wake: asyncio.Event | None = None
+) -> None:
+    """Run `job` every `interval` seconds, or sooner when `wake` is set; failures are logged and retried."""
+    while True:
+        try:
+            await job()
+        except Exception:
+            log.exception("job_failed", extra={"job": name})
+        if wake is None:
+            await asyncio.sleep(interval)
+            continue
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(wake.wait(), interval)
+        wake.clear()
+
+
+async def listen(engine: AsyncEngine, channel: str, wake: asyncio.Event) -> None:
+    """Set `wake` on every NOTIFY on `channel` (sent when accepted letters commit, on any replica)."""
+    while True:
+        try:
+            async with engine.connect() as conn:
+                try:
+                    raw = await conn.get_raw_connection()
+                    driver: Any = raw.driver_connection
+                    lost = asyncio.Event()
+                    driver.add_termination_listener(lambda _, lost=lost: lost.set())
+                    await driver.add_listener(channel, lambda *_: wake.set())
+                    wake.set()  # catch up with what committed before we listened
+                    await lost.wait()
+                finally:
+                    # Never hand a LISTENing connection back to the pool.
+                    await conn.invalidate()
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            log.warning("dispatch_listener_lost", exc_info=True)
+        await asyncio.sleep(1)

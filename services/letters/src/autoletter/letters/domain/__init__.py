@@ -1,0 +1,1 @@
+"""Pure letter decisions: no database, broker or HTTP in here."""

@@ -1,0 +1,58 @@
+"""Kafka handlers: service statuses from payments.events, SendLetter commands from letters.requests."""
+
+from __future__ import annotations
+
+from pydantic import ValidationError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from autoletter.contracts import TOPICS
+from autoletter.contracts.letters import SendLetter
+from autoletter.contracts.payments import ServiceStatusChanged
+from autoletter.letters import handlers
+from autoletter.letters.adapters.pdf import InvalidDocument
+from autoletter.letters.handlers import IdempotencyKeyReused, LettersContext
+from autoletter.letters.submission import DocumentTooLarge, RecipientIn, decode_document, prepare
+from autoletter.runtime.consumer import PoisonMessage, Subscription
+
+STATUS_GROUP = "letters.service-status"
+REQUESTS_GROUP = "letters.send-requests"
+
+
+def subscriptions(ctx: LettersContext) -> list[Subscription]:
+    """One message per transaction: a batch would take several accounts' locks in one transaction."""
+
+    async def on_status(session: AsyncSession, event: ServiceStatusChanged) -> None:
+        await handlers.on_service_status_changed(session, ctx, event)
+
+    async def on_send_letter(session: AsyncSession, command: SendLetter) -> None:
+        # Invalid requests never become letters: the command goes to the dead-letter topic with why.
+        try:
+            recipient = RecipientIn.model_validate(command.recipient.model_dump())
+            document = decode_document(command.document_base64, ctx.rules)
+            request = prepare(command.service, recipient, document, ctx.rules)
+        except ValidationError as exc:
+            fields = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()[:5])
+            raise PoisonMessage(f"invalid_recipient: {fields}") from exc
+        except DocumentTooLarge as exc:
+            raise PoisonMessage(f"document_too_large: {exc}") from exc
+        except InvalidDocument as exc:
+            raise PoisonMessage(f"invalid_document: {exc}") from exc
+        try:
+            await handlers.submit_letter(
+                session,
+                ctx,
+                command.account_id,
+                command.command_id,
+                request,
+                correlation_id=command.correlation_id,
+                causation_id=command.event_id,
+            )
+        except IdempotencyKeyReused as exc:
+            raise PoisonMessage(
+                f"idempotency_key_reused: command_id {command.command_id} came with another body"
+            ) from exc
+
+    return [
+        Subscription(TOPICS["payments.events"], STATUS_GROUP, {ServiceStatusChanged: on_status}),
+        Subscription(TOPICS["letters.requests"], REQUESTS_GROUP, {SendLetter: on_send_letter}),
+    ]

@@ -1,0 +1,228 @@
+"""HTTP routes of the letters service (DESIGN §4): send, list, get and cancel letters."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from datetime import datetime
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import APIRouter, Header, Query, Request, Response
+from pydantic import BaseModel, Field
+
+from autoletter.contracts.common import Service
+from autoletter.contracts.letters import LetterReason
+from autoletter.letters import handlers
+from autoletter.letters.adapters import repository as repo
+from autoletter.letters.domain.model import LetterNotHeld, LetterStatus
+from autoletter.letters.entrypoints.parsing import read_letter_request
+from autoletter.letters.handlers import IdempotencyKeyReused, LetterNotFound, LettersContext
+from autoletter.letters.submission import LetterIn
+from autoletter.runtime.auth import CurrentPrincipal, authorize_account
+from autoletter.runtime.http import ApiError
+from autoletter.runtime.logs import correlation_id
+from autoletter.runtime.service import RuntimeDep
+
+
+class LetterReceiptOut(BaseModel):
+    """The decision on a new letter."""
+
+    letter_id: UUID
+    status: LetterStatus
+    reason: LetterReason | None
+
+
+class LetterOut(BaseModel):
+    """One letter as the customer sees it (never the document)."""
+
+    letter_id: UUID
+    service: Service
+    status: LetterStatus
+    reason: LetterReason | None
+    recipient: dict[str, Any]
+    destination_country: str
+    pages: int
+    sheets: int
+    created_at: datetime
+    updated_at: datetime
+    hold_expires_at: datetime | None = Field(description="When a held letter expires.")
+    sent_at: datetime | None
+
+
+class LetterPage(BaseModel):
+    """A page of letters, newest first; pass `next_cursor` as `cursor` for the next page."""
+
+    items: list[LetterOut]
+    next_cursor: str | None
+
+
+IdempotencyKey = Annotated[
+    str,
+    Header(
+        alias="Idempotency-Key",
+        min_length=1,
+        max_length=200,
+        description="Retry with the same key to get the same answer.",
+    ),
+]
+
+_BODY_DOC: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {"schema": LetterIn.model_json_schema()},
+            "multipart/form-data": {
+                "schema": {
+                    "type": "object",
+                    "required": ["metadata", "document"],
+                    "properties": {
+                        "metadata": {"type": "string", "description": "JSON: service and recipient."},
+                        "document": {"type": "string", "format": "binary", "description": "The PDF."},
+                    },
+                }
+            },
+        },
+    }
+}
+
+
+def _out(row: Any) -> LetterOut:
+    return LetterOut(
+        letter_id=row.letter_id,
+        service=Service(row.service),
+        status=LetterStatus(row.status),
+        reason=LetterReason(row.reason) if row.reason else None,
+        recipient=row.recipient,
+        destination_country=row.destination_country,
+        pages=row.pages,
+        sheets=row.sheets,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        hold_expires_at=row.hold_expires_at,
+        sent_at=row.sent_at,
+    )
+
+
+def _cursor(seq: int) -> str:
+    return base64.urlsafe_b64encode(f"seq:{seq}".encode()).decode().rstrip("=")
+
+
+def _seq(cursor: str) -> int:
+    try:
+        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        if text.startswith("seq:"):
+            return int(text[4:])
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        pass
+    raise ApiError(422, "invalid_cursor", "The cursor is not one this API gave out.", {"cursor": "invalid"})
+
+
+def router(ctx: LettersContext) -> APIRouter:
+    """The letters routes, bound to the service's context."""
+    api = APIRouter(prefix="/v1/accounts/{account_id}/letters", tags=["letters"])
+
+    @api.post(
+        "",
+        status_code=202,
+        response_model=LetterReceiptOut,
+        openapi_extra=_BODY_DOC,
+        responses={
+            413: {"description": "document_too_large"},
+            422: {"description": "validation_error, invalid_document, idempotency_key_reused"},
+        },
+    )
+    async def send_letter(
+        account_id: str,
+        principal: CurrentPrincipal,
+        runtime: RuntimeDep,
+        request: Request,
+        response: Response,
+        idempotency_key: IdempotencyKey,
+    ) -> LetterReceiptOut:
+        """Send a letter: accepted, held (with the reason) or rejected from the service's status."""
+        authorize_account(principal, account_id)
+        letter = await read_letter_request(request, ctx.rules)
+        flow = correlation_id.get()
+        try:
+            async with runtime.sessions.begin() as session:
+                receipt = await handlers.submit_letter(
+                    session,
+                    ctx,
+                    account_id,
+                    idempotency_key,
+                    letter,
+                    correlation_id=UUID(flow) if flow else None,
+                )
+        except IdempotencyKeyReused as exc:
+            raise ApiError(
+                422,
+                "idempotency_key_reused",
+                "This Idempotency-Key was already used with a different request; use a new key.",
+                {"idempotency_key": "reused with another body"},
+            ) from exc
+        if receipt.replayed:
+            response.headers["Idempotent-Replayed"] = "true"
+        return LetterReceiptOut(letter_id=receipt.letter_id, status=receipt.status, reason=receipt.reason)
+
+    @api.get("", response_model=LetterPage)
+    async def list_letters(
+        account_id: str,
+        principal: CurrentPrincipal,
+        runtime: RuntimeDep,
+        status: LetterStatus | None = None,
+        cursor: str | None = None,
+        limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    ) -> LetterPage:
+        """The account's letters, newest first, optionally of one status."""
+        authorize_account(principal, account_id)
+        before = _seq(cursor) if cursor else None
+        async with runtime.sessions() as session:
+            rows = await repo.list_letters(
+                session,
+                account_id,
+                status=status.value if status else None,
+                before_seq=before,
+                limit=limit + 1,
+            )
+        more = len(rows) > limit
+        rows = rows[:limit]
+        return LetterPage(items=[_out(r) for r in rows], next_cursor=_cursor(rows[-1].seq) if more else None)
+
+    @api.get("/{letter_id}", response_model=LetterOut)
+    async def get_letter(
+        account_id: str, letter_id: UUID, principal: CurrentPrincipal, runtime: RuntimeDep
+    ) -> LetterOut:
+        """One letter."""
+        authorize_account(principal, account_id)
+        async with runtime.sessions() as session:
+            row = await repo.get_letter(session, account_id, letter_id)
+        if row is None:
+            raise ApiError(404, "not_found", "No such letter.")
+        return _out(row)
+
+    @api.post(
+        "/{letter_id}/cancel", response_model=LetterOut, responses={409: {"description": "letter_not_held"}}
+    )
+    async def cancel_letter(
+        account_id: str, letter_id: UUID, principal: CurrentPrincipal, runtime: RuntimeDep
+    ) -> LetterOut:
+        """Cancel a held letter; a letter already accepted, sent or finished cannot be."""
+        authorize_account(principal, account_id)
+        try:
+            async with runtime.sessions.begin() as session:
+                await handlers.cancel_letter(session, ctx, account_id, letter_id)
+        except LetterNotFound as exc:
+            raise ApiError(404, "not_found", "No such letter.") from exc
+        except LetterNotHeld as exc:
+            raise ApiError(
+                409,
+                "letter_not_held",
+                f"Only a held letter can be cancelled; this one is {exc.status.value}.",
+                {"status": exc.status.value},
+            ) from exc
+        async with runtime.sessions() as session:
+            row = await repo.get_letter(session, account_id, letter_id)
+        return _out(row)
+
+    return api
