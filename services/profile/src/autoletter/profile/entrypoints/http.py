@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Header, Path, Response
 from autoletter.profile import handlers
 from autoletter.profile.adapters.repository import StoredProfile
 from autoletter.profile.domain import InvalidProfile, Profile
-from autoletter.profile.entrypoints.schemas import ProfileBody, ProfileView
+from autoletter.profile.entrypoints.schemas import ProfileBody, ProfileView, error_responses
 from autoletter.runtime.auth import CurrentPrincipal, authorize_account
 from autoletter.runtime.http import ApiError
 from autoletter.runtime.service import RuntimeDep
@@ -80,15 +80,18 @@ async def _write(ctx: handlers.Context, write: handlers.Write, response: Respons
     return _respond(stored, response)
 
 
+WRITE_ERRORS = error_responses(401, 404, 412, 422)
+
+
 def router() -> APIRouter:
     r = APIRouter(prefix="", tags=["profile"])
 
-    @r.get(PATH, response_model=ProfileView)
+    @r.get(PATH, response_model=ProfileView, responses=error_responses(401, 404))
     async def get_profile(account_id: Account, ctx: Context, response: Response) -> ProfileView:
         """The profile, whether it is complete and what is missing (never written: all three)."""
         return _respond(await handlers.get_profile(ctx, account_id), response)
 
-    @r.put(PATH, response_model=ProfileView)
+    @r.put(PATH, response_model=ProfileView, responses=WRITE_ERRORS)
     async def put_profile(
         account_id: Account, body: ProfileBody, ctx: Context, response: Response, if_match: IfMatch = None
     ) -> ProfileView:
@@ -97,7 +100,7 @@ def router() -> APIRouter:
         write = handlers.Write(account_id, lambda _: replacement, parse_if_match(if_match))
         return await _write(ctx, write, response)
 
-    @r.patch(PATH, response_model=ProfileView)
+    @r.patch(PATH, response_model=ProfileView, responses=WRITE_ERRORS)
     async def patch_profile(
         account_id: Account, body: ProfileBody, ctx: Context, response: Response, if_match: IfMatch = None
     ) -> ProfileView:
