@@ -1,0 +1,52 @@
+"""What an emulator run is told: where webhooks go, how charges are retried, whether time is frozen."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Literal
+
+from autoletter.runtime.stripe_api import API_VERSION
+
+DAY = timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class WebhookTarget:
+    """A webhook endpoint known from the start (the services' webhook route and its signing secret)."""
+
+    url: str
+    secret: str
+    enabled_events: tuple[str, ...] = ("*",)
+
+
+@dataclass(frozen=True)
+class EmulatorConfig:
+    """Everything an emulator instance needs; all of it has a sensible local default."""
+
+    #: stripe-mock base URL; every /v1 request is validated there first when set.
+    stripe_mock: str | None = None
+    webhooks: tuple[WebhookTarget, ...] = ()
+    #: Base of the hosted pages' URLs; by default the URL the request came in on.
+    public_url: str | None = None
+    #: Automatic retries after the first failed attempt, as offsets from that first attempt
+    #: (Stripe's default smart-retry policy: up to 3 retries within a week).
+    retry_schedule: tuple[timedelta, ...] = (1 * DAY, 3 * DAY, 7 * DAY)
+    #: What Stripe's "subscriptions and emails" setting does after the last retry failed.
+    after_final_failure: Literal["leave_open", "mark_uncollectible"] = "leave_open"
+    #: Delay between finalisation and the first automatic attempt (Stripe: about an hour; 0 = at once).
+    first_attempt_delay: timedelta = timedelta(0)
+    #: Smallest amount Stripe charges (EUR/USD: 50 cents); a smaller invoice goes to the balance.
+    minimum_charge: int = 50
+    #: The account's default currency, used by invoices created without one.
+    default_currency: str = "eur"
+    api_version: str = API_VERSION
+    #: Webhook delivery: attempts per event and the first backoff (doubled each time, capped at 30 s).
+    delivery_attempts: int = 5
+    delivery_backoff_s: float = 0.5
+    delivery_timeout_s: float = 10.0
+    #: A frozen clock moves only through /_emulator/clock/advance (tests); otherwise it runs with
+    #: the wall clock, shifted by whatever was advanced.
+    frozen_clock: bool = False
+    clock_start: datetime | None = None
+    debug_limit: int = field(default=200)

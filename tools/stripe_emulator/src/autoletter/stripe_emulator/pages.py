@@ -1,0 +1,165 @@
+"""The hosted pages a person sees: Checkout, the customer portal, the hosted invoice; plain HTML forms."""
+
+from __future__ import annotations
+
+from html import escape
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from autoletter.stripe_emulator import accounts, checkout, collection
+from autoletter.stripe_emulator.cards import CARDS
+from autoletter.stripe_emulator.control import locked
+from autoletter.stripe_emulator.core import Emulator
+from autoletter.stripe_emulator.errors import StripeError
+
+STYLE = "body{font-family:sans-serif;max-width:46em;margin:2em auto}td,th{padding:.2em .8em;text-align:left}"
+
+
+def page(title: str, body: str, status: int = 200) -> HTMLResponse:
+    html = (
+        f"<!doctype html><html><head><meta charset=utf-8><title>{escape(title)}</title><style>{STYLE}</style>"
+    )
+    html += f"</head><body><h1>{escape(title)}</h1>{body}<p><small>Stripe emulator (test mode)</small></p>"
+    return HTMLResponse(html + "</body></html>", status)
+
+
+def card_choices() -> str:
+    options = "".join(
+        f"<label><input type=radio name=card value={c.number}{' checked' if i == 0 else ''}> "
+        f"{escape(c.number)} — {escape(c.label)}</label><br>"
+        for i, c in enumerate(CARDS.values())
+    )
+    return f"<fieldset><legend>Test card (expires 12/34)</legend>{options}</fieldset>"
+
+
+def _methods_table(em: Emulator, customer_id: str, session_id: str) -> str:
+    default = accounts.default_method(em, customer_id)
+    rows = ""
+    for pm in em.state.payment_methods.values():
+        if pm["customer"] != customer_id:
+            continue
+        card, pm_id = pm["card"], escape(pm["id"])
+        actions = (
+            f"<form method=post action=/portal/{session_id}/detach><input type=hidden name=pm value={pm_id}>"
+        )
+        actions += "<button>Remove</button></form>"
+        if pm["id"] != default:
+            actions += f"<form method=post action=/portal/{session_id}/default>"
+            actions += f"<input type=hidden name=pm value={pm_id}><button>Make default</button></form>"
+        rows += (
+            f"<tr><td>{escape(card['brand'])} •••• {escape(card['last4'])}</td>"
+            f"<td>{card['exp_month']:02d}/{card['exp_year']}</td>"
+            f"<td>{'default' if pm['id'] == default else ''}</td><td>{actions}</td></tr>"
+        )
+    return f"<table>{rows or '<tr><td>No payment method yet.</td></tr>'}</table>"
+
+
+def router(em: Emulator) -> APIRouter:
+    pages = APIRouter(include_in_schema=False)
+
+    async def act(request: Request, action: Any, then: str) -> Response:
+        try:
+            await locked(em, request, action)
+        except StripeError as exc:
+            return page("Something went wrong", f"<p>{escape(exc.body['message'])}</p>", exc.status)
+        return RedirectResponse(then, 303)
+
+    @pages.get("/checkout/{session_id}")
+    async def checkout_page(session_id: str) -> Response:
+        session = em.state.checkout_sessions.get(session_id)
+        if session is None or session["status"] != "open":
+            return page("This page is no longer available", "<p>The session is complete or unknown.</p>", 404)
+        body = f"<p>Save a card for future payments.</p><form method=post>{card_choices()}"
+        body += f"<p><button>Save card</button> <a href=/checkout/{session_id}/cancel>Cancel</a></p></form>"
+        return page("Set up a payment method", body)
+
+    @pages.post("/checkout/{session_id}")
+    async def checkout_submit(session_id: str, request: Request) -> Response:
+        number = str((await request.form()).get("card", ""))
+        try:
+            session = await locked(em, request, lambda: checkout.complete_session(em, session_id, number))
+        except StripeError as exc:
+            return page("Your card could not be saved", f"<p>{escape(exc.body['message'])}</p>", exc.status)
+        return RedirectResponse(checkout.redirect_after(session, cancelled=False), 303)
+
+    @pages.get("/checkout/{session_id}/cancel")
+    async def checkout_cancel(session_id: str) -> Response:
+        session = em.state.checkout_sessions.get(session_id)
+        if session is None:
+            return page("Unknown session", "", 404)
+        return RedirectResponse(checkout.redirect_after(session, cancelled=True), 303)
+
+    @pages.get("/portal/{session_id}")
+    async def portal_page(session_id: str) -> Response:
+        session = em.state.portal_sessions.get(session_id)
+        if session is None:
+            return page("Unknown portal session", "", 404)
+        body = "<h2>Payment methods</h2>" + _methods_table(em, session["customer"], session_id)
+        body += f"<h2>Add a card</h2><form method=post action=/portal/{session_id}/add>{card_choices()}"
+        body += "<p><button>Add and make default</button></p></form>"
+        if session["return_url"]:
+            body += f"<p><a href='{escape(session['return_url'])}'>Return</a></p>"
+        return page("Billing", body)
+
+    @pages.post("/portal/{session_id}/{action}")
+    async def portal_action(session_id: str, action: str, request: Request) -> Response:
+        session = em.state.portal_sessions.get(session_id)
+        if session is None:
+            return page("Unknown portal session", "", 404)
+        form = await request.form()
+        customer, pm_id = session["customer"], str(form.get("pm", ""))
+        actions = {
+            "add": lambda: accounts.add_card_to_customer(
+                em, customer, str(form.get("card", "")), make_default=True
+            ),
+            "default": lambda: accounts.update_customer(
+                em, customer, {"invoice_settings": {"default_payment_method": pm_id}}
+            ),
+            "detach": lambda: _detach_own(em, customer, pm_id),
+        }
+        if action not in actions:
+            return page("Unknown action", "", 404)
+        return await act(request, actions[action], f"/portal/{session_id}")
+
+    @pages.get("/invoice/{invoice_id}")
+    async def invoice_page(invoice_id: str) -> Response:
+        invoice = em.state.invoices.get(invoice_id)
+        if invoice is None or invoice["status"] == "draft":
+            return page("Invoice not found", "", 404)
+        lines = "".join(
+            f"<tr><td>{escape(line['description'] or '')}</td><td>{line['quantity']}</td>"
+            f"<td>{_money(line['amount'], line['currency'])}</td></tr>"
+            for line in invoice["lines"]["data"]
+        )
+        body = f"<p>Invoice {escape(invoice['number'] or '')} — status <b>{escape(invoice['status'])}</b></p>"
+        body += f"<table>{lines}</table><p>Amount due: {_money(invoice['amount_due'], invoice['currency'])}"
+        body += f" — remaining: {_money(invoice['amount_remaining'], invoice['currency'])}</p>"
+        if invoice["status"] in ("open", "uncollectible"):
+            body += f"<form method=post action=/invoice/{invoice_id}/pay><button>Pay now</button></form>"
+            body += f"<form method=post action=/invoice/{invoice_id}/authenticate>"
+            body += "<button>Complete authentication (3D Secure)</button></form>"
+        return page("Invoice", body)
+
+    @pages.post("/invoice/{invoice_id}/{action}")
+    async def invoice_action(invoice_id: str, action: str, request: Request) -> Response:
+        actions = {
+            "pay": lambda: collection.pay(em, invoice_id, {}),
+            "authenticate": lambda: collection.authenticate(em, invoice_id),
+        }
+        if action not in actions:
+            return page("Unknown action", "", 404)
+        return await act(request, actions[action], f"/invoice/{invoice_id}")
+
+    return pages
+
+
+def _detach_own(em: Emulator, customer: str, pm_id: str) -> dict[str, Any]:
+    if em.state.get(pm_id, "PaymentMethod")["customer"] != customer:
+        raise StripeError(404, f"No such PaymentMethod: '{pm_id}'", code="resource_missing")
+    return accounts.detach(em, pm_id)
+
+
+def _money(cents: int, currency: str) -> str:
+    return f"{cents / 100:.2f} {escape(currency.upper())}"
