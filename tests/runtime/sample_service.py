@@ -44,15 +44,32 @@ async def record_effect(session: AsyncSession, event: Any) -> None:
     )
 
 
+async def record_effects(session: AsyncSession, events: list[Any]) -> None:
+    """The effect of a batch: one row each, in one round trip."""
+    await session.execute(
+        text("INSERT INTO effects (event_id, account_id, note) VALUES (:e, :a, :n)"),
+        [{"e": e.event_id, "a": e.account_id, "n": e.event_type} for e in events],
+    )
+
+
 def runtime(
     cfg: SampleSettings,
     handler: Callable[..., Any] = record_effect,
     batch_size: int = 1,
     retry: RetryPolicy | None = None,
+    bulk: bool = False,
 ) -> ServiceRuntime:
-    sub = Subscription(
-        TOPICS["letters.events"], "sample.effects", {LetterSent: handler}, batch_size=batch_size
-    )
+    topic = TOPICS["letters.events"]
+    if bulk:
+        sub = Subscription(
+            topic,
+            "sample.effects",
+            batch_size=batch_size,
+            batch_handler=record_effects,
+            batch_types=(LetterSent,),
+        )
+    else:
+        sub = Subscription(topic, "sample.effects", {LetterSent: handler}, batch_size=batch_size)
     return ServiceRuntime(
         cfg,
         migrations=MIGRATIONS,

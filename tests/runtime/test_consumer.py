@@ -42,9 +42,10 @@ async def test_the_same_event_delivered_twice_changes_state_once(
         assert [row.event_id for row in await sample.effects(rt)] == [event.event_id, marker.event_id]
 
 
-async def test_batches_deduplicate_too(cfg: sample.SampleSettings, unique: str) -> None:
+@pytest.mark.parametrize("bulk", [False, True], ids=["per-message", "bulk-handler"])
+async def test_batches_deduplicate_too(cfg: sample.SampleSettings, unique: str, bulk: bool) -> None:
     events = [letter_sent(f"acc-{unique}", sheets=i + 1) for i in range(50)]
-    rt = sample.runtime(cfg, batch_size=100)
+    rt = sample.runtime(cfg, batch_size=100, bulk=bulk)
     async with rt.running():
         await publish(
             cfg.kafka_bootstrap_servers, topic(cfg), *events, *events[:10], letter_sent(f"acc-{unique}")

@@ -10,7 +10,7 @@ import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -25,6 +25,7 @@ from autoletter.runtime.kafka import Producer
 log = logging.getLogger(__name__)
 
 Handler = Callable[[AsyncSession, Any], Awaitable[None]]
+BatchHandler = Callable[[AsyncSession, list[Any]], Awaitable[None]]
 
 
 class PoisonMessage(Exception):
@@ -41,8 +42,15 @@ class Subscription:
 
     topic: Topic
     group: str
-    handlers: Mapping[type[Envelope], Handler]
+    handlers: Mapping[type[Envelope], Handler] = field(default_factory=dict)
     batch_size: int = 1
+    #: Optional: receives every new message of `batch_types` of a batch in one call (bulk writes).
+    batch_handler: BatchHandler | None = None
+    batch_types: tuple[type[Envelope], ...] = ()
+
+    @property
+    def types(self) -> tuple[type[Envelope], ...]:
+        return (*self.handlers, *self.batch_types)
 
 
 @dataclass(frozen=True)
@@ -84,7 +92,7 @@ class MessageProcessor:
         self._service = service
         self._prefix = topic_prefix
         self._retry = retry
-        self._types = tuple(subscription.handlers)
+        self._types = subscription.types
 
     @property
     def dlq_topic(self) -> str:
@@ -123,8 +131,7 @@ class MessageProcessor:
                 messages = [i.message for i in items if i.message is not None]
                 new = await inbox.claim_many(session, self.sub.group, [m.event_id for m in messages])
                 duplicates = len(messages) - len(new)  # counted before handling consumes `new`
-                for item in items:
-                    await self._handle(session, item, new)
+                await self._handle_all(session, items, new)
         except asyncio.CancelledError:
             raise
         except Exception:
@@ -135,6 +142,18 @@ class MessageProcessor:
             metrics.DUPLICATES_SKIPPED.labels(self._service, self.sub.group).inc(duplicates)
         self._count(items)
         return True
+
+    async def _handle_all(self, session: AsyncSession, items: list[_Item], new: set[Any]) -> None:
+        batch: list[Envelope] = []
+        for item in items:
+            message = item.message
+            if message is not None and isinstance(message, self.sub.batch_types) and message.event_id in new:
+                new.discard(message.event_id)
+                batch.append(message)
+            else:
+                await self._handle(session, item, new)
+        if batch and self.sub.batch_handler is not None:
+            await self.sub.batch_handler(session, batch)
 
     async def _handle(self, session: AsyncSession, item: _Item, new: set[Any]) -> None:
         message = item.message
@@ -170,7 +189,7 @@ class MessageProcessor:
                             new.add(item.message.event_id)
                         else:
                             metrics.DUPLICATES_SKIPPED.labels(self._service, self.sub.group).inc()
-                    await self._handle(session, item, new)
+                    await self._handle_all(session, [item], new)
                 self._count([item])
                 return
             except asyncio.CancelledError:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Iterable
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
@@ -49,4 +50,17 @@ def advisory_key(scope: str, value: str) -> int:
 
 async def lock_account(session: AsyncSession, scope: str, account_id: str) -> None:
     """Serialise one account's writes in this service until the transaction ends."""
-    await session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": advisory_key(scope, account_id)})
+    await lock_accounts(session, scope, [account_id])
+
+
+async def lock_accounts(session: AsyncSession, scope: str, account_ids: Iterable[str]) -> None:
+    """Lock several accounts in one round trip, always in key order so two writers cannot deadlock."""
+    keys = sorted({advisory_key(scope, a) for a in account_ids})
+    if keys:
+        await session.execute(
+            text(
+                "SELECT pg_advisory_xact_lock(k)"
+                " FROM unnest(CAST(:keys AS bigint[])) WITH ORDINALITY AS t(k, i) ORDER BY i"
+            ),
+            {"keys": keys},
+        )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from autoletter.contracts import Envelope, encode, headers_for, topic_for
-from autoletter.runtime.db import advisory_key, lock_account
+from autoletter.runtime.db import advisory_key, lock_accounts
 from autoletter.runtime.tables import outbox
 
 #: Relays publish shards independently; an account always maps to the same shard.
@@ -19,10 +19,9 @@ def shard_of(account_id: str) -> int:
 async def add(session: AsyncSession, *messages: Envelope) -> None:
     """Stage messages in this transaction. Rows of one account get ids in commit order because the
     account's advisory lock is taken before the id is drawn from the sequence."""
-    for account_id in sorted({m.account_id for m in messages}):
-        await lock_account(session, "outbox", account_id)
     if not messages:
         return
+    await lock_accounts(session, "outbox", [m.account_id for m in messages])
     await session.execute(
         outbox.insert(),
         [

@@ -35,6 +35,7 @@ class OutboxRelay:
         clock: Clock,
         batch_size: int = 500,
         idle_interval: float = 0.05,
+        parallel_shards: int = 4,
     ) -> None:
         self._sessions = sessions
         self._producer = producer
@@ -44,6 +45,7 @@ class OutboxRelay:
         self._clock = clock
         self._batch_size = batch_size
         self._idle = idle_interval
+        self._parallel_shards = parallel_shards
         self._stopping = asyncio.Event()
 
     async def run(self) -> None:
@@ -81,10 +83,14 @@ class OutboxRelay:
             )
             await self._observe_backlog(session)
         random.shuffle(shards)  # several relays start on different shards
-        total = 0
-        for shard in shards:
-            total += await self._publish_shard(shard)
-        return total
+        # Shards are independent (an account never spans two), so they are published concurrently.
+        limit = asyncio.Semaphore(self._parallel_shards)
+
+        async def one(shard: int) -> int:
+            async with limit:
+                return await self._publish_shard(shard)
+
+        return sum(await asyncio.gather(*(one(shard) for shard in shards)))
 
     async def _publish_shard(self, shard: int) -> int:
         async with self._sessions.begin() as session:
