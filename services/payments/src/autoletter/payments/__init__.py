@@ -1,0 +1,1 @@
+"""AutoLetter payments: the Stripe customer per account, payment methods, service statuses, webhooks."""

@@ -1,0 +1,1 @@
+"""Adapters: the database, Stripe, and Stripe's webhook payload shapes."""

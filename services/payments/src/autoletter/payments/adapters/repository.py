@@ -1,0 +1,276 @@
+"""Reading and writing one account's payments state. Every write path locks the account row first."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from autoletter.contracts.common import ProfileField, Service, ServiceStatus
+from autoletter.payments.adapters.tables import accounts, invoices, payment_methods, services
+from autoletter.payments.domain.invoices import InvoiceRecord, InvoiceRef, InvoiceState
+from autoletter.payments.domain.payment_methods import PaymentMethodFacts
+from autoletter.payments.domain.status import AccountFacts, StatusChange
+
+
+@dataclass(frozen=True)
+class Account:
+    account_id: str
+    profile_complete: bool
+    missing: tuple[ProfileField, ...]
+    stripe_customer_id: str | None
+    default_payment_method_id: str | None
+    default_changed_at: datetime | None
+
+
+def _account(row: Any) -> Account:
+    return Account(
+        account_id=row.account_id,
+        profile_complete=row.profile_complete,
+        missing=tuple(ProfileField(m) for m in row.missing),
+        stripe_customer_id=row.stripe_customer_id,
+        default_payment_method_id=row.default_payment_method_id,
+        default_changed_at=row.default_changed_at,
+    )
+
+
+async def lock_account(session: AsyncSession, account_id: str) -> Account:
+    """The account row, created if new, locked until the transaction ends."""
+    await session.execute(insert(accounts).values(account_id=account_id).on_conflict_do_nothing())
+    row = (
+        await session.execute(select(accounts).where(accounts.c.account_id == account_id).with_for_update())
+    ).one()
+    return _account(row)
+
+
+async def get_account(session: AsyncSession, account_id: str) -> Account | None:
+    row = (await session.execute(select(accounts).where(accounts.c.account_id == account_id))).one_or_none()
+    return _account(row) if row else None
+
+
+async def account_of_customer(session: AsyncSession, customer_id: str) -> str | None:
+    return (
+        await session.execute(
+            select(accounts.c.account_id).where(accounts.c.stripe_customer_id == customer_id)
+        )
+    ).scalar_one_or_none()
+
+
+async def update_account(session: AsyncSession, account_id: str, now: datetime, **values: Any) -> None:
+    await session.execute(
+        update(accounts).where(accounts.c.account_id == account_id).values(updated_at=now, **values)
+    )
+
+
+async def load_facts(session: AsyncSession, account: Account) -> AccountFacts:
+    """The facts both statuses derive from, read in the caller's transaction."""
+    activated = (
+        await session.execute(
+            select(services.c.service).where(
+                services.c.account_id == account.account_id, services.c.activated
+            )
+        )
+    ).scalars()
+    debts = (
+        await session.execute(
+            select(invoices.c.service, func.count())
+            .where(invoices.c.account_id == account.account_id, invoices.c.state == InvoiceState.FAILED.value)
+            .group_by(invoices.c.service)
+        )
+    ).all()
+    facts = AccountFacts(
+        profile_complete=account.profile_complete,
+        missing=account.missing,
+        has_default_payment_method=account.default_payment_method_id is not None,
+        activated=frozenset(Service(s) for s in activated),
+    )
+    for service, count in debts:
+        facts = facts.with_debt(Service(service), int(count))
+    return facts
+
+
+async def save_services(
+    session: AsyncSession, account_id: str, facts: AccountFacts, changed: list[StatusChange], now: datetime
+) -> None:
+    """Store the switch and the derived status of each service; since/reason move only on a change."""
+    by_service = {c.service: c for c in changed}
+    for service in Service:
+        values: dict[str, Any] = {
+            "activated": service in facts.activated,
+            "status": facts.status(service).value,
+        }
+        change = by_service.get(service)
+        if change is not None:
+            values |= {"since": now, "reason": change.reason.value}
+        stmt = insert(services).values(account_id=account_id, service=service.value, **values)
+        await session.execute(
+            stmt.on_conflict_do_update(
+                index_elements=[services.c.account_id, services.c.service], set_=values
+            )
+        )
+
+
+async def service_rows(session: AsyncSession, account_id: str) -> dict[Service, Any]:
+    rows = (await session.execute(select(services).where(services.c.account_id == account_id))).all()
+    return {Service(r.service): r for r in rows}
+
+
+# --- payment methods ---
+
+
+async def save_payment_method(session: AsyncSession, account_id: str, pm: PaymentMethodFacts) -> None:
+    """Record (or re-record) an attached method's display facts."""
+    values = {
+        "account_id": account_id,
+        "type": pm.type,
+        "brand": pm.brand,
+        "last4": pm.last4,
+        "exp_month": pm.exp_month,
+        "exp_year": pm.exp_year,
+        "attached_at": pm.attached_at,
+        "detached_at": None,
+    }
+    stmt = insert(payment_methods).values(payment_method_id=pm.payment_method_id, **values)
+    # A method that was detached stays detached: Stripe never re-attaches a detached PaymentMethod.
+    await session.execute(
+        stmt.on_conflict_do_update(
+            index_elements=[payment_methods.c.account_id, payment_methods.c.payment_method_id],
+            set_={k: v for k, v in values.items() if k not in ("detached_at", "account_id")},
+        )
+    )
+
+
+def _pm(row: Any) -> PaymentMethodFacts:
+    return PaymentMethodFacts(
+        payment_method_id=row.payment_method_id,
+        type=row.type,
+        brand=row.brand,
+        last4=row.last4,
+        exp_month=row.exp_month,
+        exp_year=row.exp_year,
+        attached_at=row.attached_at,
+    )
+
+
+async def payment_method(
+    session: AsyncSession, account_id: str, pm_id: str
+) -> tuple[PaymentMethodFacts, bool] | None:
+    """A method of this account and whether it is detached."""
+    row = (
+        await session.execute(
+            select(payment_methods).where(
+                payment_methods.c.account_id == account_id, payment_methods.c.payment_method_id == pm_id
+            )
+        )
+    ).one_or_none()
+    return (_pm(row), row.detached_at is not None) if row else None
+
+
+async def attached_payment_methods(session: AsyncSession, account_id: str) -> list[PaymentMethodFacts]:
+    rows = (
+        await session.execute(
+            select(payment_methods).where(
+                payment_methods.c.account_id == account_id, payment_methods.c.detached_at.is_(None)
+            )
+        )
+    ).all()
+    return [_pm(r) for r in rows]
+
+
+async def mark_detached(session: AsyncSession, account_id: str, pm_id: str, when: datetime) -> bool:
+    """True when the method was attached until now."""
+    result = await session.execute(
+        update(payment_methods)
+        .where(
+            payment_methods.c.account_id == account_id,
+            payment_methods.c.payment_method_id == pm_id,
+            payment_methods.c.detached_at.is_(None),
+        )
+        .values(detached_at=when)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+# --- invoices ---
+
+
+def _invoice(row: Any) -> InvoiceRecord:
+    return InvoiceRecord(
+        ref=InvoiceRef(row.account_id, row.invoice_id, Service(row.service), row.period),
+        stripe_invoice_id=row.stripe_invoice_id,
+        state=InvoiceState(row.state),
+        amount_cents=row.amount_cents,
+        currency=row.currency,
+        attempt_count=row.attempt_count,
+        next_attempt_at=row.next_attempt_at,
+        hosted_invoice_url=row.hosted_invoice_url,
+        failure_code=row.failure_code,
+    )
+
+
+async def invoice(session: AsyncSession, stripe_invoice_id: str) -> InvoiceRecord | None:
+    row = (
+        await session.execute(
+            select(invoices).where(invoices.c.stripe_invoice_id == stripe_invoice_id).with_for_update()
+        )
+    ).one_or_none()
+    return _invoice(row) if row else None
+
+
+async def save_invoice(session: AsyncSession, record: InvoiceRecord, now: datetime) -> None:
+    values = {
+        "account_id": record.ref.account_id,
+        "invoice_id": record.ref.invoice_id,
+        "service": record.ref.service.value,
+        "period": record.ref.period,
+        "state": record.state.value,
+        "amount_cents": record.amount_cents,
+        "currency": record.currency,
+        "attempt_count": record.attempt_count,
+        "next_attempt_at": record.next_attempt_at,
+        "hosted_invoice_url": record.hosted_invoice_url,
+        "failure_code": record.failure_code,
+        "updated_at": now,
+    }
+    stmt = insert(invoices).values(stripe_invoice_id=record.stripe_invoice_id, **values)
+    await session.execute(
+        stmt.on_conflict_do_update(index_elements=[invoices.c.stripe_invoice_id], set_=values)
+    )
+
+
+async def unpaid_invoices(session: AsyncSession, account_id: str) -> list[InvoiceRecord]:
+    """Invoices still owed (open or failed for good), oldest period first."""
+    rows = (
+        await session.execute(
+            select(invoices)
+            .where(
+                invoices.c.account_id == account_id,
+                invoices.c.state.in_([InvoiceState.OPEN.value, InvoiceState.FAILED.value]),
+            )
+            .order_by(invoices.c.period, invoices.c.service)
+        )
+    ).all()
+    return [_invoice(r) for r in rows]
+
+
+async def count_unpaid_final(session: AsyncSession, account_id: str, service: Service) -> int:
+    return int(
+        (
+            await session.execute(
+                select(func.count()).where(
+                    invoices.c.account_id == account_id,
+                    invoices.c.service == service.value,
+                    invoices.c.state == InvoiceState.FAILED.value,
+                )
+            )
+        ).scalar_one()
+    )
+
+
+def status_or_inactive(rows: dict[Service, Any], service: Service) -> ServiceStatus:
+    row = rows.get(service)
+    return ServiceStatus(row.status) if row else ServiceStatus.INACTIVE

@@ -1,0 +1,153 @@
+"""Every Stripe call payments makes, behind one class.
+
+The client (`autoletter.runtime.stripe_api.client`) pins the API version and retries 429s and network
+errors with backoff; every create carries an idempotency key, so a retry — ours or the client's — never
+makes a second object.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+import stripe
+
+from autoletter.contracts.common import PostalAddress
+from autoletter.payments.adapters.stripe_events import payment_method_facts
+from autoletter.payments.domain.payment_methods import PaymentMethodFacts
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class CustomerDetails:
+    """What Stripe gets to know about the account: name, billing e-mail, postal address."""
+
+    name: str
+    email: str
+    address: PostalAddress
+
+    def params(self) -> dict[str, Any]:
+        a = self.address
+        address = {"line1": a.line1, "postal_code": a.postal_code, "city": a.city, "country": a.country}
+        address["line2"] = a.line2 or ""
+        return {"name": self.name, "email": self.email, "address": address}
+
+
+@dataclass(frozen=True)
+class HostedPage:
+    url: str
+    session_id: str
+
+
+@dataclass(frozen=True)
+class PaymentFailure:
+    code: str | None
+    message: str | None
+
+
+class StripeGateway:
+    """The adapter over stripe-python's async methods."""
+
+    def __init__(self, client: stripe.StripeClient) -> None:
+        self._stripe = client
+
+    async def create_customer(self, account_id: str, details: CustomerDetails) -> str:
+        customer = await self._stripe.v1.customers.create_async(
+            params={**details.params(), "metadata": {"account_id": account_id}},  # type: ignore[typeddict-item]
+            options={"idempotency_key": f"customer:{account_id}"},
+        )
+        return str(customer.id)
+
+    async def update_customer(self, customer_id: str, details: CustomerDetails, *, key: str) -> None:
+        await self._stripe.v1.customers.update_async(
+            customer_id,
+            params=details.params(),
+            options={"idempotency_key": key},  # type: ignore[typeddict-item]
+        )
+
+    async def create_setup_checkout(
+        self,
+        *,
+        account_id: str,
+        customer_id: str,
+        payment_method_types: list[str],
+        success_url: str,
+        cancel_url: str,
+        key: str,
+    ) -> HostedPage:
+        """A Stripe-hosted page in setup mode: collects a method, charges nothing."""
+        session = await self._stripe.v1.checkout.sessions.create_async(
+            params={
+                "mode": "setup",
+                "customer": customer_id,
+                "payment_method_types": payment_method_types,  # type: ignore[typeddict-item]
+                "success_url": success_url,
+                "cancel_url": cancel_url,
+                "client_reference_id": account_id,
+                "metadata": {"account_id": account_id},
+                "setup_intent_data": {"metadata": {"account_id": account_id}},
+            },
+            options={"idempotency_key": key},
+        )
+        return HostedPage(url=str(session.url), session_id=str(session.id))
+
+    async def create_portal_session(self, *, customer_id: str, return_url: str, key: str) -> str:
+        session = await self._stripe.v1.billing_portal.sessions.create_async(
+            params={"customer": customer_id, "return_url": return_url}, options={"idempotency_key": key}
+        )
+        return str(session.url)
+
+    async def checkout_payment_method(self, session_id: str) -> PaymentMethodFacts | None:
+        """The method a completed setup Checkout collected (fresh from Stripe, expanded)."""
+        session = await self._stripe.v1.checkout.sessions.retrieve_async(
+            session_id, params={"expand": ["setup_intent.payment_method"]}
+        )
+        setup_intent = session.to_dict().get("setup_intent")
+        pm = setup_intent.get("payment_method") if isinstance(setup_intent, dict) else None
+        if isinstance(pm, str):
+            return await self.payment_method(pm)
+        return payment_method_facts(pm) if isinstance(pm, dict) else None
+
+    async def payment_method(self, payment_method_id: str) -> PaymentMethodFacts:
+        pm = await self._stripe.v1.payment_methods.retrieve_async(payment_method_id)
+        return payment_method_facts(pm.to_dict())
+
+    async def set_default_payment_method(self, customer_id: str, payment_method_id: str) -> None:
+        """The method Stripe charges invoices to."""
+        await self._stripe.v1.customers.update_async(
+            customer_id,
+            params={"invoice_settings": {"default_payment_method": payment_method_id}},
+            options={"idempotency_key": f"default:{customer_id}:{payment_method_id}"},
+        )
+
+    async def pay_invoice(self, stripe_invoice_id: str, payment_method_id: str) -> bool:
+        """Ask Stripe to charge an unpaid invoice now. False when Stripe refused (the outcome arrives
+        as a webhook anyway); other errors raise so the caller retries."""
+        try:
+            await self._stripe.v1.invoices.pay_async(
+                stripe_invoice_id,
+                params={"payment_method": payment_method_id, "off_session": True},
+                options={"idempotency_key": f"pay:{stripe_invoice_id}:{payment_method_id}"},
+            )
+        except (stripe.CardError, stripe.InvalidRequestError) as exc:
+            log.info(
+                "invoice_pay_refused",
+                extra={"stripe_invoice_id": stripe_invoice_id, "code": getattr(exc, "code", None)},
+            )
+            return False
+        return True
+
+    async def payment_failure(self, stripe_invoice_id: str) -> PaymentFailure:
+        """Why the latest payment of an invoice failed (decline code and Stripe's message): one call, the
+        payment intent expanded."""
+        payments = await self._stripe.v1.invoice_payments.list_async(
+            params={"invoice": stripe_invoice_id, "limit": 1, "expand": ["data.payment.payment_intent"]}
+        )
+        for item in payments.data:
+            intent = (item.to_dict().get("payment") or {}).get("payment_intent")
+            error = (intent.get("last_payment_error") if isinstance(intent, dict) else None) or {}
+            code = error.get("decline_code") or error.get("code")
+            return PaymentFailure(code if isinstance(code, str) else None, error.get("message"))
+        return PaymentFailure(None, None)

@@ -1,0 +1,165 @@
+"""The account routes of DESIGN §4. They translate; the handlers decide."""
+
+from __future__ import annotations
+
+import uuid
+from typing import TYPE_CHECKING, Annotated, Any
+
+from fastapi import APIRouter, Header, Request
+from pydantic import BaseModel, Field
+
+from autoletter.contracts.common import Service
+from autoletter.payments.domain.redirects import RedirectNotAllowed, check_redirect
+from autoletter.payments.domain.status import PrerequisitesMissing
+from autoletter.payments.handlers import billing
+from autoletter.payments.handlers import services as service_switches
+from autoletter.runtime.auth import CurrentPrincipal, authorize_account
+from autoletter.runtime.http import ApiError
+
+if TYPE_CHECKING:
+    from autoletter.payments.bootstrap import PaymentsRuntime
+
+router = APIRouter(prefix="/v1/accounts/{account_id}", tags=["billing"])
+
+IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)]
+
+
+class CheckoutBody(BaseModel):
+    success_url: str | None = Field(
+        default=None, max_length=2000, description="Where Stripe returns after success."
+    )
+    cancel_url: str | None = Field(
+        default=None, max_length=2000, description="Where Stripe returns on cancel."
+    )
+
+
+class PortalBody(BaseModel):
+    return_url: str | None = Field(default=None, max_length=2000, description="Where the portal returns to.")
+
+
+class HostedPageOut(BaseModel):
+    url: str
+    session_id: str
+
+
+class PortalOut(BaseModel):
+    url: str
+
+
+class ServiceOut(BaseModel):
+    service: Service
+    status: str
+
+
+def _runtime(request: Request) -> PaymentsRuntime:
+    runtime: PaymentsRuntime = request.app.state.runtime
+    return runtime
+
+
+def _redirect(field: str, url: str | None, default: str, allowed: list[str]) -> str:
+    try:
+        return check_redirect(url or default, allowed)
+    except RedirectNotAllowed as exc:
+        raise ApiError(422, "validation_error", f"{field}: {exc}", {field: str(exc)}) from exc
+
+
+def _incomplete(exc: billing.ProfileIncomplete) -> ApiError:
+    return ApiError(
+        409,
+        "profile_incomplete",
+        "Complete your profile first; missing: " + ", ".join(exc.missing) + ".",
+        {"missing": exc.missing},
+    )
+
+
+@router.post("/payment-method/checkout", response_model=HostedPageOut)
+async def start_checkout(
+    account_id: str,
+    request: Request,
+    principal: CurrentPrincipal,
+    idempotency_key: IdempotencyKey = None,
+    body: CheckoutBody | None = None,
+) -> dict[str, Any]:
+    """A Stripe-hosted page (Checkout, setup mode) to add a payment method; nothing is charged."""
+    authorize_account(principal, account_id)
+    runtime = _runtime(request)
+    s = runtime.settings
+    body = body or CheckoutBody()
+    req = billing.CheckoutRequest(
+        account_id=account_id,
+        payment_method_types=list(s.checkout_payment_method_types),
+        success_url=_redirect(
+            "success_url", body.success_url, s.checkout_success_url, s.redirect_allowed_hosts
+        ),
+        cancel_url=_redirect("cancel_url", body.cancel_url, s.checkout_cancel_url, s.redirect_allowed_hosts),
+        idempotency_key=idempotency_key or uuid.uuid4().hex,
+    )
+    try:
+        page = await billing.start_checkout(runtime.ctx, runtime.sessions, req)
+    except billing.ProfileIncomplete as exc:
+        raise _incomplete(exc) from exc
+    return {"url": page.url, "session_id": page.session_id}
+
+
+@router.post("/billing-portal", response_model=PortalOut)
+async def open_portal(
+    account_id: str,
+    request: Request,
+    principal: CurrentPrincipal,
+    idempotency_key: IdempotencyKey = None,
+    body: PortalBody | None = None,
+) -> dict[str, Any]:
+    """The Stripe customer portal, where the customer changes or removes payment methods."""
+    authorize_account(principal, account_id)
+    runtime = _runtime(request)
+    s = runtime.settings
+    return_url = _redirect(
+        "return_url", (body or PortalBody()).return_url, s.portal_return_url, s.redirect_allowed_hosts
+    )
+    try:
+        url = await billing.open_portal(
+            runtime.ctx, runtime.sessions, account_id, return_url, idempotency_key or uuid.uuid4().hex
+        )
+    except billing.ProfileIncomplete as exc:
+        raise _incomplete(exc) from exc
+    return {"url": url}
+
+
+@router.get("/billing")
+async def billing_overview(account_id: str, request: Request, principal: CurrentPrincipal) -> dict[str, Any]:
+    """Completeness, payment method, both services with status/since/reason, outstanding invoices."""
+    authorize_account(principal, account_id)
+    async with _runtime(request).sessions() as session:
+        return await billing.overview(session, account_id)
+
+
+@router.post("/services/{service}/activate", response_model=ServiceOut)
+async def activate(
+    account_id: str, service: Service, request: Request, principal: CurrentPrincipal
+) -> dict[str, Any]:
+    """Switch a service on; 409 naming the missing prerequisites."""
+    authorize_account(principal, account_id)
+    runtime = _runtime(request)
+    try:
+        async with runtime.sessions.begin() as session:
+            status = await service_switches.activate(runtime.ctx, session, account_id, service)
+    except PrerequisitesMissing as exc:
+        raise ApiError(
+            409,
+            "prerequisites_missing",
+            f"The {service.value} service needs first: " + ", ".join(exc.missing) + ".",
+            {"missing": exc.missing},
+        ) from exc
+    return {"service": service, "status": status.value}
+
+
+@router.post("/services/{service}/deactivate", response_model=ServiceOut)
+async def deactivate(
+    account_id: str, service: Service, request: Request, principal: CurrentPrincipal
+) -> dict[str, Any]:
+    """Switch a service off; unpaid invoices remain owed."""
+    authorize_account(principal, account_id)
+    runtime = _runtime(request)
+    async with runtime.sessions.begin() as session:
+        status = await service_switches.deactivate(runtime.ctx, session, account_id, service)
+    return {"service": service, "status": status.value}

@@ -1,0 +1,147 @@
+"""The processor of stored Stripe events: a background task of the runtime, in every replica.
+
+Each worker claims the oldest due event at the head of one customer's queue (FOR UPDATE SKIP LOCKED),
+applies it, and marks it done in the same transaction as its effects and outbox rows. A failure rolls
+all of that back; the event is retried with exponential backoff and given up after a bounded number
+of attempts (kept, counted and logged for an operator).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from typing import TYPE_CHECKING
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from autoletter.payments import metrics
+from autoletter.payments.adapters import event_store
+from autoletter.payments.adapters.tables import services, stripe_events
+from autoletter.payments.handlers.common import Context
+from autoletter.payments.handlers.webhooks import process
+from autoletter.payments.settings import PaymentsSettings
+
+if TYPE_CHECKING:
+    from autoletter.runtime.service import ServiceRuntime
+
+log = logging.getLogger(__name__)
+
+
+class WebhookProcessor:
+    def __init__(
+        self, sessions: async_sessionmaker[AsyncSession], ctx: Context, settings: PaymentsSettings
+    ) -> None:
+        self._sessions = sessions
+        self._ctx = ctx
+        self._settings = settings
+        self._wakes: list[asyncio.Event] = []
+
+    def wake(self) -> None:
+        """A new event was stored here: don't wait for the next poll."""
+        for event in self._wakes:
+            event.set()
+
+    async def run(self, _: ServiceRuntime) -> None:
+        """The background task: N workers until cancelled."""
+        await asyncio.gather(*(self._worker() for _ in range(max(self._settings.webhook_workers, 1))))
+
+    async def _worker(self) -> None:
+        wake = asyncio.Event()
+        self._wakes.append(wake)
+        try:
+            while True:
+                wake.clear()
+                while await self.process_one():
+                    pass
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(wake.wait(), self._settings.webhook_poll_interval_s)
+        finally:
+            self._wakes.remove(wake)
+
+    async def process_one(self) -> bool:
+        """Process one due event; False when there was none."""
+        now = self._ctx.clock.now()
+        claimed: event_store.StoredEvent | None = None
+        started = time.perf_counter()
+        try:
+            async with self._sessions.begin() as session:
+                claimed = await event_store.claim(session, now)
+                if claimed is None:
+                    return False
+                outcome = await process(self._ctx, session, claimed)
+                await event_store.finish(session, claimed.event_id, outcome, self._ctx.clock.now())
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            if claimed is None:
+                log.warning("stripe_event_claim_failed", exc_info=True)
+                await asyncio.sleep(self._settings.webhook_poll_interval_s)
+                return False
+            await self._postpone(claimed, exc)
+            return True
+        metrics.PROCESSING_SECONDS.observe(time.perf_counter() - started)
+        metrics.EVENTS_PROCESSED.labels(metrics.type_label(claimed.type), outcome).inc()
+        log.info(
+            "stripe_event_processed",
+            extra={"stripe_event_id": claimed.event_id, "type": claimed.type, "outcome": outcome},
+        )
+        return True
+
+    async def _postpone(self, event: event_store.StoredEvent, exc: Exception) -> None:
+        # The error's class and message only: Stripe errors carry no card data, and the body is not logged.
+        error = f"{type(exc).__name__}: {exc}"[:1000]
+        async with self._sessions.begin() as session:
+            gave_up = await event_store.postpone(
+                session,
+                event.event_id,
+                attempts=event.attempts + 1,
+                error=error,
+                now=self._ctx.clock.now(),
+                max_attempts=self._settings.webhook_max_attempts,
+                max_backoff_s=self._settings.webhook_max_backoff_s,
+            )
+        outcome = "failed" if gave_up else "retried"
+        metrics.EVENTS_PROCESSED.labels(metrics.type_label(event.type), outcome).inc()
+        level = logging.ERROR if gave_up else logging.WARNING
+        log.log(
+            level,
+            "stripe_event_" + outcome,
+            extra={
+                "stripe_event_id": event.event_id,
+                "type": event.type,
+                "attempt": event.attempts + 1,
+                "error": error,
+            },
+        )
+
+
+async def refresh_gauges(runtime: ServiceRuntime, interval_s: float = 15.0) -> None:
+    """Background task: services by status and the event backlog, for /metrics."""
+    while True:
+        try:
+            async with runtime.sessions() as session:
+                rows = (
+                    await session.execute(
+                        select(services.c.service, services.c.status, func.count()).group_by(
+                            services.c.service, services.c.status
+                        )
+                    )
+                ).all()
+                states = dict(
+                    (
+                        await session.execute(
+                            select(stripe_events.c.state, func.count()).group_by(stripe_events.c.state)
+                        )
+                    ).all()
+                )
+            metrics.SERVICES.clear()
+            for service, status, count in rows:
+                metrics.SERVICES.labels(service, status).set(count)
+            metrics.EVENTS_PENDING.set(states.get(event_store.PENDING, 0))
+            metrics.EVENTS_FAILED.set(states.get(event_store.FAILED, 0))
+        except Exception:
+            log.warning("metrics_refresh_failed", exc_info=True)
+        await asyncio.sleep(interval_s)

@@ -1,0 +1,80 @@
+"""POST /v1/stripe/webhook: verify, store once, answer 200 at once. Processing happens afterwards.
+
+The signature is checked on the raw bytes, before anything parses them. Nothing is stored unless the
+signature is valid (any of several v1 signatures, timestamp within the tolerance) and the body is an
+event we can store.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import TYPE_CHECKING, Any
+
+import stripe
+from fastapi import APIRouter, Request
+
+from autoletter.payments import metrics
+from autoletter.payments.adapters import event_store
+from autoletter.payments.adapters.stripe_events import HANDLED_TYPES, MalformedEvent, customer_of, parse_event
+from autoletter.runtime.http import ApiError
+
+if TYPE_CHECKING:
+    from autoletter.payments.bootstrap import PaymentsRuntime
+
+log = logging.getLogger(__name__)
+
+MAX_BODY = 1_000_000
+NO_CUSTOMER = "-"
+
+router = APIRouter(tags=["stripe"])
+
+
+def verify_signature(payload: bytes, header: str | None, secret: str, tolerance: int) -> None:
+    """Raises stripe.SignatureVerificationError unless one v1 signature matches and is recent."""
+    if not header:
+        raise stripe.SignatureVerificationError("no signature header", header, payload)
+    stripe.WebhookSignature.verify_header(payload, header, secret, tolerance=tolerance)
+
+
+@router.post("/v1/stripe/webhook", summary="Stripe webhook endpoint (Stripe-Signature, no JWT)")
+async def stripe_webhook(request: Request) -> dict[str, Any]:
+    runtime: PaymentsRuntime = request.app.state.runtime
+    settings = runtime.settings
+    payload = await request.body()
+    if len(payload) > MAX_BODY:
+        metrics.WEBHOOKS.labels("other", "too_large").inc()
+        raise ApiError(413, "payload_too_large", "The webhook body is too large.")
+    try:
+        verify_signature(
+            payload,
+            request.headers.get("stripe-signature"),
+            settings.stripe_webhook_secret.get_secret_value(),
+            settings.stripe_webhook_tolerance_s,
+        )
+    except stripe.SignatureVerificationError as exc:
+        metrics.WEBHOOKS.labels("other", "signature_invalid").inc()
+        raise ApiError(400, "invalid_signature", "The Stripe-Signature header does not verify.") from exc
+    try:
+        event_id, event_type, created, event = parse_event(json.loads(payload))
+    except (ValueError, MalformedEvent) as exc:
+        metrics.WEBHOOKS.labels("other", "malformed").inc()
+        raise ApiError(400, "malformed_event", "The body is not a Stripe event.") from exc
+    label = metrics.type_label(event_type)
+    if event_type not in HANDLED_TYPES:
+        metrics.WEBHOOKS.labels(label, "ignored_type").inc()
+        return {"received": True}
+    async with runtime.sessions.begin() as session:
+        new = await event_store.store(
+            session,
+            event_id=event_id,
+            event_type=event_type,
+            created=created,
+            customer_key=customer_of(event) or NO_CUSTOMER,
+            payload=event,
+            now=runtime.clock.now(),
+        )
+    metrics.WEBHOOKS.labels(label, "accepted" if new else "duplicate").inc()
+    if new:
+        runtime.processor.wake()
+    return {"received": True}

@@ -1,0 +1,1 @@
+"""The service layer: one function per command or event; each runs inside the caller's transaction."""

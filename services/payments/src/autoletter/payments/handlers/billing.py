@@ -1,0 +1,123 @@
+"""Hosted pages (Checkout in setup mode, customer portal) and the billing overview.
+
+Stripe is called outside any database transaction here: the account is read first, then the page is
+created with an idempotency key from the caller's request.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from autoletter.contracts.common import Service
+from autoletter.payments.adapters import repository
+from autoletter.payments.adapters.stripe_gateway import HostedPage
+from autoletter.payments.domain.status import ALL_PROFILE_FIELDS
+from autoletter.payments.handlers.common import Context
+
+
+class ProfileIncomplete(Exception):
+    """A hosted page needs a complete profile (and so a Stripe customer)."""
+
+    def __init__(self, missing: list[str]) -> None:
+        super().__init__("profile incomplete: " + ", ".join(missing))
+        self.missing = missing
+
+
+@dataclass(frozen=True)
+class CheckoutRequest:
+    account_id: str
+    payment_method_types: list[str]
+    success_url: str
+    cancel_url: str
+    idempotency_key: str
+
+
+async def _customer(sessions: async_sessionmaker[AsyncSession], account_id: str) -> str:
+    async with sessions() as session:
+        account = await repository.get_account(session, account_id)
+    if account is None or not account.profile_complete or account.stripe_customer_id is None:
+        missing = list(account.missing) if account and account.missing else list(ALL_PROFILE_FIELDS)
+        raise ProfileIncomplete([m.value for m in missing])
+    return account.stripe_customer_id
+
+
+async def start_checkout(
+    ctx: Context, sessions: async_sessionmaker[AsyncSession], req: CheckoutRequest
+) -> HostedPage:
+    customer_id = await _customer(sessions, req.account_id)
+    return await ctx.gateway.create_setup_checkout(
+        account_id=req.account_id,
+        customer_id=customer_id,
+        payment_method_types=req.payment_method_types,
+        success_url=req.success_url,
+        cancel_url=req.cancel_url,
+        key=f"checkout:{req.account_id}:{req.idempotency_key}",
+    )
+
+
+async def open_portal(
+    ctx: Context, sessions: async_sessionmaker[AsyncSession], account_id: str, return_url: str, key: str
+) -> str:
+    customer_id = await _customer(sessions, account_id)
+    return await ctx.gateway.create_portal_session(
+        customer_id=customer_id, return_url=return_url, key=f"portal:{account_id}:{key}"
+    )
+
+
+async def overview(session: AsyncSession, account_id: str) -> dict[str, Any]:
+    """Completeness, the default method's display facts, both services, what is still owed."""
+    account = await repository.get_account(session, account_id)
+    complete = bool(account and account.profile_complete)
+    missing = [] if complete else [m.value for m in (account.missing if account else ALL_PROFILE_FIELDS)]
+    method = None
+    if account and account.default_payment_method_id:
+        found = await repository.payment_method(session, account_id, account.default_payment_method_id)
+        if found is not None:
+            pm = found[0]
+            method = {
+                "payment_method_id": pm.payment_method_id,
+                "type": pm.type,
+                "brand": pm.brand,
+                "last4": pm.last4,
+                "exp_month": pm.exp_month,
+                "exp_year": pm.exp_year,
+            }
+    rows = await repository.service_rows(session, account_id)
+    services = []
+    for service in Service:
+        row = rows.get(service)
+        services.append(
+            {
+                "service": service.value,
+                "status": row.status if row else "inactive",
+                "activated": bool(row and row.activated),
+                "since": row.since.isoformat() if row and row.since else None,
+                "reason": row.reason if row else None,
+            }
+        )
+    outstanding = [
+        {
+            "invoice_id": str(i.ref.invoice_id),
+            "stripe_invoice_id": i.stripe_invoice_id,
+            "service": i.ref.service.value,
+            "period": i.ref.period,
+            "amount_cents": i.amount_cents,
+            "currency": i.currency,
+            "state": i.state.value,
+            "failed_for_good": i.unpaid_final,
+            "failure_code": i.failure_code,
+            "next_attempt_at": i.next_attempt_at.isoformat() if i.next_attempt_at else None,
+            "hosted_invoice_url": i.hosted_invoice_url,
+        }
+        for i in (await repository.unpaid_invoices(session, account_id) if account else [])
+    ]
+    return {
+        "account_id": account_id,
+        "profile": {"complete": complete, "missing": missing},
+        "payment_method": method,
+        "services": services,
+        "outstanding_invoices": outstanding,
+    }

@@ -1,0 +1,162 @@
+"""The account's default payment method, as Checkout and the customer portal change it.
+
+Only ids and display facts are kept. When a new default arrives while invoices are unpaid, Stripe is
+asked to charge them with it (an invoice whose retries are exhausted is never retried on its own).
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from autoletter.contracts import Envelope
+from autoletter.contracts.payments import PaymentMethodAttached, PaymentMethodDetached
+from autoletter.payments.adapters import repository
+from autoletter.payments.adapters.repository import Account
+from autoletter.payments.domain import status
+from autoletter.payments.domain.payment_methods import PaymentMethodFacts, promotion_candidate
+from autoletter.payments.handlers.common import Cause, Context, commit_facts, make
+
+log = logging.getLogger(__name__)
+
+
+def attached_event(ctx: Context, account_id: str, pm: PaymentMethodFacts, cause: Cause) -> Envelope:
+    return make(
+        ctx,
+        PaymentMethodAttached,
+        account_id,
+        cause,
+        payment_method_id=pm.payment_method_id,
+        type=pm.type,
+        brand=pm.brand,
+        last4=pm.last4,
+        exp_month=pm.exp_month,
+        exp_year=pm.exp_year,
+    )
+
+
+async def make_default(
+    ctx: Context,
+    session: AsyncSession,
+    account: Account,
+    pm: PaymentMethodFacts,
+    *,
+    when: datetime,
+    tell_stripe: bool,
+    cause: Cause,
+    extra: tuple[Envelope, ...] = (),
+) -> str:
+    """The method becomes the default for invoices; unpaid invoices are charged to it."""
+    await repository.save_payment_method(session, account.account_id, pm)
+    if account.default_payment_method_id == pm.payment_method_id:
+        if extra:
+            await commit_facts(
+                session, ctx, account.account_id, *await _unchanged(session, account), cause, *extra
+            )
+        return "unchanged"
+    if tell_stripe and account.stripe_customer_id:
+        await ctx.gateway.set_default_payment_method(account.stripe_customer_id, pm.payment_method_id)
+    before = await repository.load_facts(session, account)
+    await repository.update_account(
+        session,
+        account.account_id,
+        ctx.clock.now(),
+        default_payment_method_id=pm.payment_method_id,
+        default_changed_at=when,
+    )
+    after, changed = status.default_payment_method_set(before, True)
+    event = attached_event(ctx, account.account_id, pm, cause)
+    await commit_facts(session, ctx, account.account_id, after, changed, cause, *extra, event)
+    for invoice in await repository.unpaid_invoices(session, account.account_id):
+        await ctx.gateway.pay_invoice(invoice.stripe_invoice_id, pm.payment_method_id)
+    return "default_set"
+
+
+async def _unchanged(
+    session: AsyncSession, account: Account
+) -> tuple[status.AccountFacts, list[status.StatusChange]]:
+    return await repository.load_facts(session, account), []
+
+
+async def no_default_left(
+    ctx: Context,
+    session: AsyncSession,
+    account: Account,
+    *,
+    when: datetime,
+    cause: Cause,
+    extra: tuple[Envelope, ...] = (),
+) -> str:
+    before = await repository.load_facts(session, account)
+    await repository.update_account(
+        session, account.account_id, ctx.clock.now(), default_payment_method_id=None, default_changed_at=when
+    )
+    after, changed = status.default_payment_method_set(before, False)
+    await commit_facts(session, ctx, account.account_id, after, changed, cause, *extra)
+    return "no_default"
+
+
+async def replace_lost_default(
+    ctx: Context,
+    session: AsyncSession,
+    account: Account,
+    *,
+    gone: str | None,
+    when: datetime,
+    cause: Cause,
+    extra: tuple[Envelope, ...] = (),
+) -> str:
+    """The default went away: promote the most recently attached of the others (telling Stripe), or the
+    account has no payment method any more."""
+    remaining = [
+        m
+        for m in await repository.attached_payment_methods(session, account.account_id)
+        if m.payment_method_id != gone
+    ]
+    current = next((m for m in remaining if m.payment_method_id == account.default_payment_method_id), None)
+    if current is not None:
+        # We promoted it already and Stripe cleared its default afterwards: say it again (idempotent).
+        if account.stripe_customer_id:
+            await ctx.gateway.set_default_payment_method(
+                account.stripe_customer_id, current.payment_method_id
+            )
+        await commit_facts(
+            session, ctx, account.account_id, *await _unchanged(session, account), cause, *extra
+        )
+        return "unchanged"
+    candidate = promotion_candidate(remaining)
+    if candidate is None:
+        return await no_default_left(ctx, session, account, when=when, cause=cause, extra=extra)
+    return await make_default(
+        ctx, session, account, candidate, when=when, tell_stripe=True, cause=cause, extra=extra
+    )
+
+
+async def detached(
+    ctx: Context,
+    session: AsyncSession,
+    account: Account,
+    pm: PaymentMethodFacts,
+    *,
+    when: datetime,
+    cause: Cause,
+) -> str:
+    """A method left the customer. An unknown one is remembered as detached, so a late
+    payment_method.attached cannot bring it back."""
+    pm_id = pm.payment_method_id
+    if not await repository.mark_detached(session, account.account_id, pm_id, when):
+        if await repository.payment_method(session, account.account_id, pm_id) is not None:
+            return "unchanged"
+        await repository.save_payment_method(session, account.account_id, pm)
+        await repository.mark_detached(session, account.account_id, pm_id, when)
+    event = make(ctx, PaymentMethodDetached, account.account_id, cause, payment_method_id=pm_id)
+    if account.default_payment_method_id != pm_id:
+        await commit_facts(
+            session, ctx, account.account_id, *await _unchanged(session, account), cause, event
+        )
+        return "detached"
+    return await replace_lost_default(
+        ctx, session, account, gone=pm_id, when=when, cause=cause, extra=(event,)
+    )

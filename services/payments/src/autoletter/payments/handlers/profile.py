@@ -1,0 +1,56 @@
+"""Profile events: the Stripe customer and the account's completeness.
+
+These run inside the runtime's consumer transaction. Creating or updating the Stripe customer there is
+deliberate: the call is idempotent (key from the account id, or from the event id for updates), so when
+the transaction fails after Stripe answered, the retry gets the same customer back, and the customer id,
+the completeness and StripeCustomerCreated commit together or not at all. The price is a transaction
+held open for one Stripe round trip per profile event, which these rare events afford.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from autoletter.contracts.payments import StripeCustomerCreated
+from autoletter.contracts.profile import ProfileCompleted, ProfileIncomplete, ProfileUpdated
+from autoletter.payments.adapters import repository
+from autoletter.payments.adapters.stripe_gateway import CustomerDetails
+from autoletter.payments.domain import status
+from autoletter.payments.handlers.common import Context, commit_facts, make
+
+
+async def on_profile_complete(
+    ctx: Context, session: AsyncSession, msg: ProfileCompleted | ProfileUpdated
+) -> None:
+    """First completion creates the customer; every later one keeps it in sync."""
+    account = await repository.lock_account(session, msg.account_id)
+    details = CustomerDetails(name=msg.name, email=msg.email, address=msg.address)
+    events = []
+    if account.stripe_customer_id is None:
+        customer_id = await ctx.gateway.create_customer(msg.account_id, details)
+        await repository.update_account(
+            session, msg.account_id, ctx.clock.now(), stripe_customer_id=customer_id
+        )
+        events.append(make(ctx, StripeCustomerCreated, msg.account_id, msg, stripe_customer_id=customer_id))
+    else:
+        await ctx.gateway.update_customer(account.stripe_customer_id, details, key=f"sync:{msg.event_id}")
+    before = await repository.load_facts(session, account)
+    after, changed = status.profile_completed(before)
+    await repository.update_account(
+        session, msg.account_id, ctx.clock.now(), profile_complete=True, missing=[]
+    )
+    await commit_facts(session, ctx, msg.account_id, after, changed, msg, *events)
+
+
+async def on_profile_incomplete(ctx: Context, session: AsyncSession, msg: ProfileIncomplete) -> None:
+    account = await repository.lock_account(session, msg.account_id)
+    before = await repository.load_facts(session, account)
+    after, changed = status.profile_incomplete(before, msg.missing)
+    await repository.update_account(
+        session,
+        msg.account_id,
+        ctx.clock.now(),
+        profile_complete=False,
+        missing=[m.value for m in after.missing],
+    )
+    await commit_facts(session, ctx, msg.account_id, after, changed, msg)

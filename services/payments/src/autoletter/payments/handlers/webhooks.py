@@ -1,0 +1,150 @@
+"""Processing one stored Stripe event: match it to an account, then apply it. Returns the outcome."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from autoletter.payments.adapters import repository
+from autoletter.payments.adapters import stripe_events as se
+from autoletter.payments.adapters.event_store import StoredEvent
+from autoletter.payments.adapters.repository import Account
+from autoletter.payments.handlers import payment_methods as pms
+from autoletter.payments.handlers.common import Context, stripe_correlation
+from autoletter.payments.handlers.invoices import on_invoice_event
+
+Apply = Callable[[Context, AsyncSession, Account, StoredEvent], Awaitable[str]]
+
+
+async def process(ctx: Context, session: AsyncSession, event: StoredEvent) -> str:
+    """Apply a stored event in the caller's transaction; objects of customers we do not know are ignored."""
+    apply = _HANDLERS.get(event.type)
+    if apply is None:
+        return "ignored_type"
+    account_id = await repository.account_of_customer(session, event.customer_key)
+    if account_id is None:
+        return "ignored_unknown_customer"
+    account = await repository.lock_account(session, account_id)
+    return await apply(ctx, session, account, event)
+
+
+def _object(event: StoredEvent) -> dict[str, Any]:
+    obj: dict[str, Any] = event.payload["data"]["object"]
+    return obj
+
+
+def _when(event: StoredEvent) -> datetime:
+    return event.stripe_created
+
+
+async def _checkout_completed(
+    ctx: Context, session: AsyncSession, account: Account, event: StoredEvent
+) -> str:
+    session_obj = _object(event)
+    if session_obj.get("mode") != "setup":
+        return "ignored_not_setup"
+    pm = await ctx.gateway.checkout_payment_method(str(session_obj["id"]))
+    if pm is None:
+        return "ignored_no_payment_method"
+    return await pms.make_default(
+        ctx,
+        session,
+        account,
+        pm,
+        when=_when(event),
+        tell_stripe=True,
+        cause=stripe_correlation(event.event_id),
+    )
+
+
+async def _setup_succeeded(ctx: Context, session: AsyncSession, account: Account, event: StoredEvent) -> str:
+    ref = _object(event).get("payment_method")
+    pm_id = ref.get("id") if isinstance(ref, dict) else ref
+    if not isinstance(pm_id, str):
+        return "ignored_no_payment_method"
+    known = await repository.payment_method(session, account.account_id, pm_id)
+    if known is not None and known[1]:
+        return "ignored_detached"
+    pm = known[0] if known is not None else await ctx.gateway.payment_method(pm_id)
+    return await pms.make_default(
+        ctx,
+        session,
+        account,
+        pm,
+        when=_when(event),
+        tell_stripe=True,
+        cause=stripe_correlation(event.event_id),
+    )
+
+
+async def _pm_attached(ctx: Context, session: AsyncSession, account: Account, event: StoredEvent) -> str:
+    pm = se.payment_method_facts(_object(event))
+    await repository.save_payment_method(session, account.account_id, pm)
+    known = await repository.payment_method(session, account.account_id, pm.payment_method_id)
+    if known is not None and known[1]:
+        return "ignored_detached"
+    if account.default_payment_method_id is not None:
+        return "recorded"
+    # A method added while the account has none becomes its default.
+    return await pms.make_default(
+        ctx,
+        session,
+        account,
+        pm,
+        when=_when(event),
+        tell_stripe=True,
+        cause=stripe_correlation(event.event_id),
+    )
+
+
+async def _customer_updated(ctx: Context, session: AsyncSession, account: Account, event: StoredEvent) -> str:
+    if not se.default_changed(event.payload):
+        return "ignored_no_default_change"
+    if account.default_changed_at is not None and event.stripe_created < account.default_changed_at:
+        return "stale"
+    cause = stripe_correlation(event.event_id)
+    new_default = se.default_payment_method(_object(event))
+    if new_default is None:
+        previous = (event.payload["data"].get("previous_attributes") or {}).get("invoice_settings") or {}
+        gone = previous.get("default_payment_method")
+        return await pms.replace_lost_default(
+            ctx,
+            session,
+            account,
+            gone=gone if isinstance(gone, str) else None,
+            when=_when(event),
+            cause=cause,
+        )
+    known = await repository.payment_method(session, account.account_id, new_default)
+    if known is not None and known[1]:
+        return "ignored_detached"
+    pm = known[0] if known is not None else await ctx.gateway.payment_method(new_default)
+    return await pms.make_default(
+        ctx, session, account, pm, when=_when(event), tell_stripe=False, cause=cause
+    )
+
+
+async def _pm_detached(ctx: Context, session: AsyncSession, account: Account, event: StoredEvent) -> str:
+    pm = se.payment_method_facts(_object(event))
+    return await pms.detached(
+        ctx, session, account, pm, when=_when(event), cause=stripe_correlation(event.event_id)
+    )
+
+
+async def _invoice(ctx: Context, session: AsyncSession, account: Account, event: StoredEvent) -> str:
+    return await on_invoice_event(
+        ctx, session, account, event.type, _object(event), stripe_correlation(event.event_id)
+    )
+
+
+_HANDLERS: dict[str, Apply] = {
+    se.CHECKOUT_COMPLETED: _checkout_completed,
+    se.SETUP_SUCCEEDED: _setup_succeeded,
+    se.PM_ATTACHED: _pm_attached,
+    se.CUSTOMER_UPDATED: _customer_updated,
+    se.PM_DETACHED: _pm_detached,
+    **{t: _invoice for t in se.INVOICE_OUTCOMES},
+}
