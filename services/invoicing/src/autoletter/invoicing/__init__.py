@@ -1,0 +1,1 @@
+"""AutoLetter invoicing: prices, the usage ledger and the monthly invoices."""

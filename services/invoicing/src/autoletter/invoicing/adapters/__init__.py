@@ -1,0 +1,1 @@
+"""Adapters: the database tables and queries, the price file, Stripe."""

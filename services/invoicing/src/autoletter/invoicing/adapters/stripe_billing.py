@@ -1,0 +1,223 @@
+"""Stripe behind a small interface: the close needs five operations, nothing more.
+
+Every call takes a token from the shared bucket, carries an idempotency key when it writes, and is
+retried with backoff on 429, 5xx and network errors (counted). ``find_invoice`` and
+``attached_lines`` only trust objects carrying our own metadata, so a stateless stripe-mock (which
+answers fixtures) simply finds nothing, and the close stays correct against it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections import Counter
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol, TypeVar
+from uuid import UUID
+
+import stripe
+
+from autoletter.invoicing import metrics
+from autoletter.invoicing.adapters.rate_limit import TokenBucket
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class DraftRequest:
+    """The Stripe invoice for one account, service and period."""
+
+    invoice_id: UUID
+    account_id: str
+    service: str
+    period: str
+    customer: str
+    currency: str
+    description: str
+
+    @property
+    def metadata(self) -> dict[str, str]:
+        return {
+            "account_id": self.account_id,
+            "service": self.service,
+            "period": self.period,
+            "invoice_id": str(self.invoice_id),
+        }
+
+
+@dataclass(frozen=True)
+class LineRequest:
+    """One invoice line, attached to the draft (never left pending on the customer)."""
+
+    key: str
+    description: str
+    amount_cents: int
+    period_start: datetime
+    period_end: datetime
+
+
+class StripeBilling(Protocol):
+    """What the close asks of Stripe."""
+
+    async def find_invoice(self, invoice_id: UUID) -> str | None:
+        """The Stripe invoice carrying our invoice id in its metadata, if one exists."""
+        ...
+
+    async def create_draft(self, draft: DraftRequest) -> str:
+        """Create the draft invoice; returns its Stripe id."""
+        ...
+
+    async def attached_lines(self, stripe_invoice_id: str, invoice_id: UUID) -> dict[str, str]:
+        """Our lines already on the Stripe invoice: line key → Stripe id."""
+        ...
+
+    async def add_line(self, stripe_invoice_id: str, draft: DraftRequest, line: LineRequest) -> str:
+        """Attach one line to the draft; returns the invoice item id."""
+        ...
+
+    async def finalize(self, stripe_invoice_id: str, invoice_id: UUID) -> None:
+        """Finalise for automatic collection; an invoice finalised before counts as done."""
+        ...
+
+
+@dataclass
+class StripeStats:
+    """What this adapter sent: requests and retries by operation, invoice creates by our key."""
+
+    requests: Counter[str] = field(default_factory=Counter)
+    retries: Counter[str] = field(default_factory=Counter)
+    drafts_created_for: Counter[tuple[str, str, str]] = field(default_factory=Counter)
+
+    @property
+    def total_requests(self) -> int:
+        return sum(self.requests.values())
+
+
+_RETRYABLE = (stripe.RateLimitError, stripe.APIConnectionError, stripe.APIError)
+
+
+def draft_key(draft: DraftRequest) -> str:
+    return f"invoicing-invoice:{draft.account_id}:{draft.service}:{draft.period}"
+
+
+class StripeApiBilling:
+    """The real adapter over stripe-python's async client."""
+
+    def __init__(
+        self,
+        client: stripe.StripeClient,
+        bucket: TokenBucket,
+        *,
+        max_attempts: int = 6,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
+        self._v1 = client.v1
+        self._bucket = bucket
+        self._max_attempts = max_attempts
+        self._sleep = sleep
+        self.stats = StripeStats()
+
+    async def _call(self, operation: str, send: Callable[[], Awaitable[T]]) -> T:
+        for attempt in range(1, self._max_attempts + 1):
+            await self._bucket.acquire()
+            self.stats.requests[operation] += 1
+            metrics.STRIPE_REQUESTS.labels(operation).inc()
+            try:
+                return await send()
+            except _RETRYABLE as exc:
+                if attempt == self._max_attempts:
+                    raise
+                delay = min(0.25 * 2 ** (attempt - 1), 8.0) * (0.5 + random.random())
+                reason = type(exc).__name__
+                if isinstance(exc, stripe.RateLimitError):
+                    self._bucket.pause(delay)
+                self.stats.retries[operation] += 1
+                metrics.STRIPE_RETRIES.labels(operation, reason).inc()
+                await self._sleep(delay)
+        raise AssertionError("unreachable")
+
+    async def find_invoice(self, invoice_id: UUID) -> str | None:
+        # Search may lag a few seconds behind writes; within a day the idempotency key covers that.
+        query = f"metadata['invoice_id']:'{invoice_id}'"
+        result = await self._call(
+            "search_invoices", lambda: self._v1.invoices.search_async(params={"query": query, "limit": 10})
+        )
+        for invoice in result.data:
+            if _metadata(invoice).get("invoice_id") == str(invoice_id):
+                return str(invoice.id)
+        return None
+
+    async def create_draft(self, draft: DraftRequest) -> str:
+        params: Any = {
+            "customer": draft.customer,
+            "collection_method": "charge_automatically",
+            # Not auto-advanced while a draft: Stripe must never finalise it before every line is
+            # attached (a crashed close may resume days later). finalize() turns it on.
+            "auto_advance": False,
+            "currency": draft.currency,
+            "description": draft.description,
+            "metadata": draft.metadata,
+            # Never sweep pending items of the customer (they could belong to the other service).
+            "pending_invoice_items_behavior": "exclude",
+        }
+        self.stats.drafts_created_for[(draft.account_id, draft.service, draft.period)] += 1
+        invoice = await self._call(
+            "create_invoice",
+            lambda: self._v1.invoices.create_async(
+                params=params, options={"idempotency_key": draft_key(draft)}
+            ),
+        )
+        return str(invoice.id)
+
+    async def attached_lines(self, stripe_invoice_id: str, invoice_id: UUID) -> dict[str, str]:
+        page = await self._call(
+            "list_lines",
+            lambda: self._v1.invoices.line_items.list_async(stripe_invoice_id, params={"limit": 100}),
+        )
+        found: dict[str, str] = {}
+        for line in page.data:
+            meta = _metadata(line)
+            if meta.get("invoice_id") == str(invoice_id) and meta.get("line_key"):
+                found[meta["line_key"]] = str(line.id)
+        return found
+
+    async def add_line(self, stripe_invoice_id: str, draft: DraftRequest, line: LineRequest) -> str:
+        params: Any = {
+            "customer": draft.customer,
+            "invoice": stripe_invoice_id,
+            "amount": line.amount_cents,
+            "currency": draft.currency,
+            "description": line.description,
+            "period": {"start": int(line.period_start.timestamp()), "end": int(line.period_end.timestamp())},
+            "metadata": {"invoice_id": str(draft.invoice_id), "line_key": line.key},
+        }
+        key = f"invoicing-line:{draft.invoice_id}:{line.key}"
+        item = await self._call(
+            "create_invoice_item",
+            lambda: self._v1.invoice_items.create_async(params=params, options={"idempotency_key": key}),
+        )
+        return str(item.id)
+
+    async def finalize(self, stripe_invoice_id: str, invoice_id: UUID) -> None:
+        key = f"invoicing-finalize:{invoice_id}"
+        try:
+            await self._call(
+                "finalize_invoice",
+                lambda: self._v1.invoices.finalize_invoice_async(
+                    stripe_invoice_id, params={"auto_advance": True}, options={"idempotency_key": key}
+                ),
+            )
+        except stripe.InvalidRequestError:
+            # A re-run after Stripe forgot the key: finalised already is what we wanted.
+            invoice = await self._call(
+                "retrieve_invoice", lambda: self._v1.invoices.retrieve_async(stripe_invoice_id)
+            )
+            if invoice.status == "draft":
+                raise
+
+
+def _metadata(obj: Any) -> dict[str, str]:
+    meta = getattr(obj, "metadata", None) or {}
+    return {str(k): str(v) for k, v in dict(meta).items()}

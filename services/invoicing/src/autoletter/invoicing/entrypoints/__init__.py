@@ -1,0 +1,1 @@
+"""Entrypoints: HTTP routes, Kafka subscriptions and background jobs. They translate, nothing more."""

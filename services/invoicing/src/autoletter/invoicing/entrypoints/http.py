@@ -1,0 +1,85 @@
+"""HTTP API of invoicing (DESIGN §4): usage, invoices, billing runs (ops)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated, Any, cast
+from uuid import UUID
+
+from fastapi import APIRouter, Query, Request
+from pydantic import BaseModel, Field
+
+from autoletter.invoicing.domain.period import InvalidPeriod, Period
+from autoletter.invoicing.handlers import views
+from autoletter.runtime.auth import CurrentPrincipal, authorize_account, require_ops
+from autoletter.runtime.http import ApiError
+
+if TYPE_CHECKING:
+    from autoletter.invoicing.bootstrap import InvoicingRuntime
+
+PERIOD_PATTERN = r"^\d{4}-(0[1-9]|1[0-2])$"
+
+
+def _runtime(request: Request) -> InvoicingRuntime:
+    return cast("InvoicingRuntime", request.app.state.runtime)
+
+
+def _period(text: str) -> Period:
+    try:
+        return Period.parse(text)
+    except InvalidPeriod as exc:
+        raise ApiError(422, "validation_error", str(exc), {"period": str(exc)}) from exc
+
+
+class BillingRunRequest(BaseModel):
+    period: str = Field(pattern=PERIOD_PATTERN, description="The month to close, YYYY-MM.")
+
+
+router = APIRouter(tags=["invoicing"])
+
+
+@router.get("/v1/accounts/{account_id}/usage")
+async def get_usage(
+    account_id: str,
+    principal: CurrentPrincipal,
+    request: Request,
+    period: Annotated[str | None, Query(pattern=PERIOD_PATTERN, description="YYYY-MM; default: now")] = None,
+) -> dict[str, Any]:
+    """Letters, sheets and amount sent in a period, per service."""
+    authorize_account(principal, account_id)
+    runtime = _runtime(request)
+    month = _period(period) if period else Period.containing(runtime.clock.now())
+    async with runtime.sessions.begin() as session:
+        return await views.usage(session, account_id, month, runtime.settings.currency)
+
+
+@router.get("/v1/accounts/{account_id}/invoices")
+async def get_invoices(account_id: str, principal: CurrentPrincipal, request: Request) -> dict[str, Any]:
+    """The account's invoices and their states, newest period first."""
+    authorize_account(principal, account_id)
+    async with _runtime(request).sessions.begin() as session:
+        return await views.invoices(session, account_id)
+
+
+@router.post("/v1/billing-runs", status_code=202)
+async def start_billing_run(
+    body: BillingRunRequest, principal: CurrentPrincipal, request: Request
+) -> dict[str, Any]:
+    """Close a period (ops): answers at once with the run to follow."""
+    require_ops(principal)
+    runtime = _runtime(request)
+    period = _period(body.period)
+    if period.end > runtime.clock.now():
+        raise ApiError(409, "period_not_ended", f"{period.label} has not ended yet.", {"period": str(period)})
+    run_id = await runtime.runs.request(period, "ops", requested_by=principal.account_id)
+    return {"run_id": str(run_id), "period": str(period), "status": "pending"}
+
+
+@router.get("/v1/billing-runs/{run_id}")
+async def get_billing_run(run_id: UUID, principal: CurrentPrincipal, request: Request) -> dict[str, Any]:
+    """Progress of a close (ops)."""
+    require_ops(principal)
+    async with _runtime(request).sessions.begin() as session:
+        found = await views.run(session, run_id)
+    if found is None:
+        raise ApiError(404, "not_found", "No such billing run.")
+    return found

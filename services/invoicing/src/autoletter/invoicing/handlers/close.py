@@ -1,0 +1,233 @@
+"""The monthly close of one period (DESIGN §5): one Stripe invoice per account and service.
+
+Each invoice goes draft → lines_added → issued, each step recorded in our row before the next, so
+a close can stop anywhere and a re-run (even days later, when Stripe has forgotten idempotency
+keys) carries on from the rows: a Stripe invoice whose id we did not record is looked up by our
+metadata before anything is created.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass, field
+from uuid import UUID, uuid4
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from autoletter.invoicing.adapters import invoice_repo
+from autoletter.invoicing.adapters.invoice_repo import Candidate
+from autoletter.invoicing.adapters.stripe_billing import DraftRequest, LineRequest, StripeBilling
+from autoletter.invoicing.domain.invoice_state import UNFINISHED, InvoiceState, after_finalised
+from autoletter.invoicing.domain.lines import DASH, build_lines, total, worth_invoicing
+from autoletter.invoicing.domain.period import Period
+from autoletter.invoicing.handlers.issue import issued_event
+from autoletter.runtime import outbox
+from autoletter.runtime.clock import Clock
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class CloseProgress:
+    """Counts of one close, updated as invoices complete."""
+
+    candidates: int = 0
+    issued: int = 0
+    carried_over: int = 0
+    no_customer: int = 0
+    failed: int = 0
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def done(self) -> int:
+        return self.issued + self.carried_over + self.no_customer + self.failed
+
+
+@dataclass(frozen=True)
+class CloseConfig:
+    minimum_cents: int
+    currency: str
+    concurrency: int
+    producer: str
+
+
+class _CarryOver(Exception):
+    """The usage taken is below the minimum after all: roll the plan back."""
+
+
+#: A unit of work: resume one of our invoices, or invoice one account-service.
+Job = UUID | Candidate
+
+
+class PeriodClose:
+    """Closes periods through a Stripe adapter; the caller holds the period lock."""
+
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        billing: StripeBilling,
+        clock: Clock,
+        config: CloseConfig,
+    ) -> None:
+        self._sessions = sessions
+        self._billing = billing
+        self._clock = clock
+        self._config = config
+
+    async def run(self, period: Period, run_id: UUID, progress: CloseProgress) -> None:
+        """Resume the period's unfinished invoices, then invoice every account-service with usage."""
+        async with self._sessions.begin() as session:
+            resumed = await invoice_repo.unfinished(session, period)
+            found = await invoice_repo.candidates(session, period)
+        queue: asyncio.Queue[Job] = asyncio.Queue()
+        for invoice_id in resumed:
+            queue.put_nowait(invoice_id)
+        for candidate in found:
+            if not worth_invoicing(candidate.amount_cents, self._config.minimum_cents):
+                progress.carried_over += 1  # stays unbilled: the next close of the service takes it
+            elif candidate.stripe_customer_id is None:
+                progress.no_customer += 1
+                log.warning("close_without_stripe_customer", extra={"service": candidate.service.value})
+            else:
+                queue.put_nowait(candidate)
+        progress.candidates = len(resumed) + len(found)
+
+        async def worker() -> None:
+            while not queue.empty():
+                await self._one(queue.get_nowait(), period, run_id, progress)
+
+        async with asyncio.TaskGroup() as group:
+            for _ in range(min(self._config.concurrency, queue.qsize())):
+                group.create_task(worker())
+
+    async def _one(self, job: Job, period: Period, run_id: UUID, progress: CloseProgress) -> None:
+        try:
+            if isinstance(job, UUID):
+                issued = await self.drive(job, fresh=False)
+            else:
+                invoice_id = await self.plan(period, job, run_id)
+                if invoice_id is None:
+                    progress.carried_over += 1
+                    return
+                issued = await self.drive(invoice_id, fresh=True)
+        except Exception as exc:  # one invoice failing must not stop the others; a re-run resumes it
+            progress.failed += 1
+            if len(progress.errors) < 20:
+                progress.errors.append(f"{type(exc).__name__}: {exc}")
+            log.exception("close_invoice_failed")
+            return
+        if issued:
+            progress.issued += 1
+
+    async def plan(self, period: Period, candidate: Candidate, run_id: UUID) -> UUID | None:
+        """Our invoice row, its lines and the usage it bills, in one transaction; None = carried over."""
+        invoice_id = uuid4()
+        now = self._clock.now()
+        try:
+            async with self._sessions.begin() as session:
+                usage = await invoice_repo.take_usage(
+                    session, invoice_id, candidate.account_id, candidate.service, period
+                )
+                lines = build_lines(candidate.service, usage, self._config.currency)
+                amount = total(lines)
+                if not worth_invoicing(amount, self._config.minimum_cents):
+                    raise _CarryOver
+                row = {
+                    "invoice_id": invoice_id,
+                    "account_id": candidate.account_id,
+                    "service": candidate.service.value,
+                    "period": str(period),
+                    "state": InvoiceState.DRAFT.value,
+                    "currency": self._config.currency,
+                    "letters": len(usage),
+                    "amount_cents": amount,
+                    "stripe_customer_id": candidate.stripe_customer_id,
+                    # Set before the create is sent: from now on a resume must look in Stripe first.
+                    "draft_requested": True,
+                    "run_id": run_id,
+                    "created_at": now,
+                    "updated_at": now,
+                }
+                await invoice_repo.insert_invoice(session, row, lines)
+        except _CarryOver:
+            return None
+        except IntegrityError:
+            # The account-service got its invoice for this period meanwhile: nothing to plan.
+            log.info("close_plan_conflict")
+            return None
+        return invoice_id
+
+    async def drive(self, invoice_id: UUID, *, fresh: bool) -> bool:
+        """Take one invoice as far as issued. ``fresh``: planned in this run, nothing in Stripe yet."""
+        async with self._sessions.begin() as session:
+            row = await invoice_repo.get(session, invoice_id)
+            lines = await invoice_repo.lines_of(session, invoice_id)
+        if row is None or InvoiceState(row.state) not in UNFINISHED:
+            return False
+        draft = DraftRequest(
+            invoice_id=invoice_id,
+            account_id=row.account_id,
+            service=row.service,
+            period=row.period,
+            customer=row.stripe_customer_id,
+            currency=row.currency,
+            description=f"{row.service.capitalize()} letters {DASH} {Period.parse(row.period).label}",
+        )
+        stripe_id: str | None = row.stripe_invoice_id
+        created_now = False
+        if stripe_id is None:
+            stripe_id = None if fresh else await self._billing.find_invoice(invoice_id)
+            if stripe_id is None:
+                stripe_id = await self._billing.create_draft(draft)
+                created_now = True
+            await self._save(invoice_id, stripe_invoice_id=stripe_id)
+        if InvoiceState(row.state) is InvoiceState.DRAFT:
+            await self._attach(invoice_id, stripe_id, draft, lines, look_first=not created_now)
+        await self._billing.finalize(stripe_id, invoice_id)
+        await self._issue(invoice_id, stripe_id)
+        return True
+
+    async def _attach(
+        self,
+        invoice_id: UUID,
+        stripe_id: str,
+        draft: DraftRequest,
+        lines: list[invoice_repo.StoredLine],
+        *,
+        look_first: bool,
+    ) -> None:
+        pending = [line for line in lines if line.stripe_item_id is None]
+        existing = await self._billing.attached_lines(stripe_id, invoice_id) if pending and look_first else {}
+        item_ids: dict[int, str] = {}
+        for line in pending:
+            item_ids[line.line_no] = existing.get(line.key) or await self._billing.add_line(
+                stripe_id,
+                draft,
+                LineRequest(
+                    line.key, line.description, line.amount_cents, line.period.start, line.period.end
+                ),
+            )
+        async with self._sessions.begin() as session:
+            await invoice_repo.set_item_ids(session, invoice_id, item_ids)
+            await invoice_repo.set_values(
+                session, invoice_id, state=InvoiceState.LINES_ADDED.value, updated_at=self._clock.now()
+            )
+
+    async def _save(self, invoice_id: UUID, **values: object) -> None:
+        async with self._sessions.begin() as session:
+            await invoice_repo.set_values(session, invoice_id, updated_at=self._clock.now(), **values)
+
+    async def _issue(self, invoice_id: UUID, stripe_id: str) -> None:
+        """Issued, and InvoiceIssued staged in the same transaction (exactly once: by issued_at)."""
+        now = self._clock.now()
+        async with self._sessions.begin() as session:
+            row = await invoice_repo.get(session, invoice_id, for_update=True)
+            if row is None or row.issued_at is not None:
+                return
+            state = after_finalised(InvoiceState(row.state))
+            await invoice_repo.set_values(
+                session, invoice_id, state=state.value, issued_at=now, updated_at=now
+            )
+            await outbox.add(session, issued_event(row, stripe_id, self._config.producer, now))

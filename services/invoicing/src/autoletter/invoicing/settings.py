@@ -1,0 +1,49 @@
+"""Invoicing settings: ``INVOICING_<FIELD>`` (or ``AUTOLETTER_<FIELD>``) in the environment."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import ClassVar
+
+from pydantic import Field, SecretStr, model_validator
+
+from autoletter.runtime.settings import Environment, ServiceSettings
+
+#: A Stripe test key that only the local emulator and stripe-mock accept.
+DEV_STRIPE_KEY = "sk_test_autoletter_local"
+DEFAULT_PRICE_LIST = Path(__file__).with_name("prices.toml")
+
+
+class InvoicingSettings(ServiceSettings):
+    service_name: ClassVar[str] = "invoicing"
+    http_port: int = 8004
+
+    stripe_api_key: SecretStr = SecretStr(DEV_STRIPE_KEY)
+    stripe_api_base: str | None = Field(default=None, description="Stripe emulator or stripe-mock URL.")
+    stripe_requests_per_second: float = Field(default=20.0, gt=0, description="Our budget of Stripe calls.")
+    stripe_max_attempts: int = Field(
+        default=6,
+        ge=1,
+        description="Tries per Stripe call (429, 5xx, network).",
+    )
+    stripe_minimum_charge_cents: int = Field(default=50, ge=0, description="Below it, usage carries over.")
+    currency: str = "eur"
+
+    price_list_path: Path = DEFAULT_PRICE_LIST
+    usage_batch_size: int = Field(default=500, ge=1)
+
+    close_concurrency: int = Field(default=8, ge=1, description="Invoices in flight during a close.")
+    close_schedule_enabled: bool = True
+    close_grace_s: float = Field(
+        default=6 * 3600, ge=0, description="Wait after a month ends before closing it (late letters)."
+    )
+    close_check_interval_s: float = Field(default=300.0, gt=0)
+    metrics_refresh_s: float = Field(default=15.0, gt=0)
+
+    @model_validator(mode="after")
+    def _no_dev_stripe_key_in_production(self) -> InvoicingSettings:
+        if self.environment is Environment.PRODUCTION and (
+            self.stripe_api_key.get_secret_value() == DEV_STRIPE_KEY
+        ):
+            raise ValueError("stripe_api_key: the development default is refused in production")
+        return self
