@@ -31,11 +31,16 @@ def _free_port() -> int:
 
 async def _serve(app: Any) -> tuple[uvicorn.Server, asyncio.Task[None], str]:
     port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on"))
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="on")
+    )
     task = asyncio.get_running_loop().create_task(server.serve())
-    async with asyncio.timeout(10):
-        while not server.started:
-            await asyncio.sleep(0.01)
+    for _ in range(1000):  # uvicorn offers no event to wait on: poll, with a 10 s deadline
+        if server.started:
+            break
+        await asyncio.sleep(0.01)
+    else:
+        raise TimeoutError("uvicorn did not start")
     return server, task, f"http://127.0.0.1:{port}"
 
 

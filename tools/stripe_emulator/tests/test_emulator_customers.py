@@ -17,7 +17,12 @@ async def new_customer(emulator: Emulator, account: str = "acc-1") -> str:
         params={
             "name": "Lettres & Cie",
             "email": "billing@example.fr",
-            "address": {"line1": "1 rue de la Paix", "postal_code": "75002", "city": "Paris", "country": "FR"},
+            "address": {
+                "line1": "1 rue de la Paix",
+                "postal_code": "75002",
+                "city": "Paris",
+                "country": "FR",
+            },
             "metadata": {"account_id": account},
         },
         options={"idempotency_key": f"customer-{account}"},
@@ -89,7 +94,9 @@ async def test_checkout_through_the_hosted_page_redirects_with_the_session_id(em
     assert submitted.status_code == 303
     assert submitted.headers["location"] == f"https://app.example/done?session={session.id}"
 
-    done = await emulator.stripe.v1.checkout.sessions.retrieve_async(session.id, params={"expand": ["setup_intent"]})
+    done = await emulator.stripe.v1.checkout.sessions.retrieve_async(
+        session.id, params={"expand": ["setup_intent"]}
+    )
     assert done.status == "complete"
     intent = done.setup_intent
     assert isinstance(intent, stripe.SetupIntent) and intent.status == "succeeded"
@@ -110,7 +117,9 @@ async def test_cancelling_checkout_goes_back_to_the_cancel_url(emulator: Emulato
     assert (await emulator.stripe.v1.checkout.sessions.retrieve_async(session.id)).status == "open"
 
 
-async def test_completed_checkout_emits_the_events_payments_listens_to(emulator: Emulator, receiver: Receiver) -> None:
+async def test_completed_checkout_emits_the_events_payments_listens_to(
+    emulator: Emulator, receiver: Receiver
+) -> None:
     customer_id = await new_customer(emulator)
     session_id = await complete_checkout(emulator, customer_id)
     await emulator.drain()
@@ -125,12 +134,16 @@ async def test_completed_checkout_emits_the_events_payments_listens_to(emulator:
 async def test_setting_and_detaching_the_default_method(emulator: Emulator, receiver: Receiver) -> None:
     customer_id = await new_customer(emulator)
     await complete_checkout(emulator, customer_id)
-    methods = await emulator.stripe.v1.payment_methods.list_async(params={"customer": customer_id, "type": "card"})
+    methods = await emulator.stripe.v1.payment_methods.list_async(
+        params={"customer": customer_id, "type": "card"}
+    )
     first = methods.data[0].id
     await emulator.stripe.v1.customers.update_async(
         customer_id, params={"invoice_settings": {"default_payment_method": first}}
     )
-    added = await emulator.control("POST", f"/_emulator/portal/{customer_id}/payment-methods", {"card": DECLINES})
+    added = await emulator.control(
+        "POST", f"/_emulator/portal/{customer_id}/payment-methods", {"card": DECLINES}
+    )
     customer = await emulator.stripe.v1.customers.retrieve_async(customer_id)
     assert customer.invoice_settings is not None
     assert customer.invoice_settings.default_payment_method == added["id"]
@@ -144,7 +157,9 @@ async def test_setting_and_detaching_the_default_method(emulator: Emulator, rece
 
     await emulator.drain()
     updates = [e for e in receiver.events() if e["type"] == "customer.updated"]
-    assert updates[-2]["data"]["previous_attributes"] == {"invoice_settings": {"default_payment_method": first}}
+    assert updates[-2]["data"]["previous_attributes"] == {
+        "invoice_settings": {"default_payment_method": first}
+    }
     assert updates[-2]["data"]["object"]["invoice_settings"]["default_payment_method"] == added["id"]
     assert "payment_method.detached" in receiver.types()
 

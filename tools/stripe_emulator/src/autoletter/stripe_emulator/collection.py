@@ -212,7 +212,10 @@ def _collects_automatically(invoice: dict[str, Any]) -> bool:
 
 def _method(em: Emulator, invoice: dict[str, Any]) -> str | None:
     customer = em.state.customers[invoice["customer"]]
-    return invoice["default_payment_method"] or customer["invoice_settings"]["default_payment_method"]
+    method: str | None = (
+        invoice["default_payment_method"] or customer["invoice_settings"]["default_payment_method"]
+    )
+    return method
 
 
 def _mark_paid(em: Emulator, invoice: dict[str, Any], *, amount: int) -> None:

@@ -91,6 +91,7 @@ class Dispatcher:
                 "User-Agent": "Stripe/1.0 (+https://stripe.com/docs/webhooks)",
             }
             status: int | None
+            error: str | None
             try:
                 response = await self._http.post(job.delivery.url, content=job.payload, headers=headers)
                 status = response.status_code

@@ -20,7 +20,8 @@ def parse(raw: str) -> dict[str, Any]:
             raise invalid(f"Invalid parameter name: {key}", param=key)
         parts = [match.group(1), *re.findall(r"\[([^\[\]]*)\]", match.group(2))]
         _put(root, parts, value)
-    return _listify(root)
+    parsed: dict[str, Any] = _listify(root)
+    return parsed
 
 
 def _put(node: dict[str, Any], parts: list[str], value: str) -> None:
