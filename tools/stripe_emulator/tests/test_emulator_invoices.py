@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -229,3 +231,17 @@ async def test_lines_cannot_be_added_to_a_finalised_invoice(emulator: Emulator) 
             params={"customer": customer_id, "invoice": invoice.id, "amount": 100, "currency": "eur"}
         )
     assert err.value.code == "invoice_not_editable"
+
+
+async def test_with_a_running_clock_retries_fall_due_on_their_own(start_emulator: StartEmulator) -> None:
+    emulator = await start_emulator(frozen_clock=False, retry_schedule=(timedelta(seconds=1),), tick_s=0.05)
+    invoice = await issue_invoice(emulator, await customer_paying_with(emulator, DECLINES))
+    assert invoice.status == "open"
+
+    async def retried() -> bool:
+        current = await emulator.stripe.v1.invoices.retrieve_async(invoice.id)
+        return current.attempt_count == 2 and current.next_payment_attempt is None
+
+    async with asyncio.timeout(10):  # a condition with a deadline: the retry is due one real second later
+        while not await retried():  # noqa: ASYNC110
+            await asyncio.sleep(0.1)

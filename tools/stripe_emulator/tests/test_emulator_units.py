@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import json
 import time
+from datetime import timedelta
 
 import pytest
 import stripe
 
+from autoletter.stripe_emulator import __main__ as cli
 from autoletter.stripe_emulator.cards import card_for, charge
 from autoletter.stripe_emulator.errors import StripeError
 from autoletter.stripe_emulator.params import merge_metadata, parse
@@ -50,3 +52,17 @@ def test_test_cards_behave_like_stripes() -> None:
     with pytest.raises(StripeError) as err:
         card_for("4111111111111111")
     assert err.value.status == 402 and err.value.body["code"] == "incorrect_number"
+
+
+def test_command_line_configures_webhooks_retries_and_stripe_mock() -> None:
+    config, host, port = cli.parse(
+        ["--port", "12999", "--webhook-url", "http://127.0.0.1:8002/v1/stripe/webhook",
+         "--webhook-secret", "whsec_cli", "--stripe-mock", "http://127.0.0.1:12111",
+         "--retry-days", "2,5", "--mark-uncollectible"]
+    )  # fmt: skip
+    assert (host, port) == ("127.0.0.1", 12999)
+    assert config.webhooks[0].url.endswith("/v1/stripe/webhook") and config.webhooks[0].secret == "whsec_cli"
+    assert config.stripe_mock == "http://127.0.0.1:12111"
+    assert config.retry_schedule == (timedelta(days=2), timedelta(days=5))
+    assert config.after_final_failure == "mark_uncollectible"
+    assert config.public_url == "http://127.0.0.1:12999"

@@ -15,7 +15,8 @@ from autoletter.stripe_emulator.app import create_app
 from autoletter.stripe_emulator.config import EmulatorConfig, WebhookTarget
 
 
-def main(argv: list[str] | None = None) -> None:
+def parse(argv: list[str] | None = None) -> tuple[EmulatorConfig, str, int]:
+    """The emulator's configuration, host and port from the command line."""
     parser = argparse.ArgumentParser(prog="python -m autoletter.stripe_emulator", description=__doc__)
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=12112)
@@ -41,7 +42,12 @@ def main(argv: list[str] | None = None) -> None:
         after_final_failure="mark_uncollectible" if args.mark_uncollectible else "leave_open",
         frozen_clock=args.frozen_clock,
     )
-    uvicorn.run(create_app(config), host=args.host, port=args.port, log_level="info")
+    return config, args.host, args.port
+
+
+def main(argv: list[str] | None = None) -> None:
+    config, host, port = parse(argv)
+    uvicorn.run(create_app(config), host=host, port=port, log_level="info")
 
 
 if __name__ == "__main__":

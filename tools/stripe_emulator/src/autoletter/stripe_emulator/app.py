@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from autoletter.stripe_emulator import api, control, debug, pages
+from autoletter.stripe_emulator import api, collection, control, debug, pages
 from autoletter.stripe_emulator.config import EmulatorConfig
 from autoletter.stripe_emulator.core import Emulator
 from autoletter.stripe_emulator.gateway import Gateway
@@ -20,7 +22,11 @@ def create_app(config: EmulatorConfig | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        ticker = asyncio.get_running_loop().create_task(_tick(emulator))
         yield
+        ticker.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await ticker
         await gateway.close()
         await emulator.dispatcher.close()
 
@@ -32,3 +38,11 @@ def create_app(config: EmulatorConfig | None = None) -> FastAPI:
     app.include_router(pages.router(emulator))
     app.include_router(api.router(gateway))
     return app
+
+
+async def _tick(emulator: Emulator) -> None:
+    """With a running clock, retries fall due on their own: run them even when no request comes in."""
+    while True:
+        await asyncio.sleep(emulator.config.tick_s)
+        async with emulator.lock:
+            collection.run_due(emulator)

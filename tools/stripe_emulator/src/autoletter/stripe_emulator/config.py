@@ -49,4 +49,6 @@ class EmulatorConfig:
     #: the wall clock, shifted by whatever was advanced.
     frozen_clock: bool = False
     clock_start: datetime | None = None
+    #: How often due retries are looked for without a request (a running clock makes them due).
+    tick_s: float = 1.0
     debug_limit: int = field(default=200)
