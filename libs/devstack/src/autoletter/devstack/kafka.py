@@ -83,15 +83,18 @@ class KafkaServer:
         self.process.stop(timeout=30)
 
 
-def start(data_dir: Path, port: int | None = None, timeout: float = 120.0) -> KafkaServer:
-    """Start Kafka with its data in data_dir (formatted on first use; kept across restarts)."""
+def start(
+    data_dir: Path, port: int | None = None, timeout: float = 120.0, controller_port: int | None = None
+) -> KafkaServer:
+    """Start Kafka with its data in data_dir (formatted on first use; kept across restarts: then give
+    fixed ports, since the controller's address is written into the metadata when formatting)."""
     libs = ensure_jars()
     java = shutil.which("java")
     if java is None:
         raise RuntimeError("Java 17+ is needed for Apache Kafka")
     data_dir.mkdir(parents=True, exist_ok=True)
     port = port or free_port()
-    controller_port = free_port()
+    controller_port = controller_port or free_port()
     props = data_dir / "server.properties"
     props.write_text(_properties(data_dir / "logs", port, controller_port))
     (data_dir / "log4j2.properties").write_text(_LOG4J2)

@@ -1,0 +1,185 @@
+"""`autoletter dev`: the whole system on one machine, no Docker, no accounts (DESIGN §10)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import secrets
+import shutil
+import signal
+import sys
+from contextlib import ExitStack
+from pathlib import Path
+
+import httpx
+
+from autoletter.devstack.process import ServerProcess
+
+PORTS = {"console": 8000, "profile": 8001, "payments": 8002, "letters": 8003, "invoicing": 8004}
+EMULATOR_PORT = 12112
+POSTGRES_PORT = 55432
+KAFKA_PORT = 19092
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--dir", type=Path, default=Path(".autoletter/dev"), help="where data is kept")
+    parser.add_argument("--fresh", action="store_true", help="start over: delete the data first")
+    parser.add_argument("--no-console", action="store_true", help="do not start the web console")
+
+
+def say(message: str) -> None:
+    print(f"autoletter dev: {message}", flush=True)
+
+
+def _secret(path: Path, prefix: str) -> str:
+    """A secret generated on first use and kept with the data (never printed)."""
+    if not path.exists():
+        path.write_text(prefix + secrets.token_urlsafe(32))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def _start_kafka(data: Path, stack: ExitStack) -> tuple[str, bool]:
+    if shutil.which("java"):
+        from autoletter.devstack import kafka
+
+        say("starting Apache Kafka (KRaft) ...")
+        server = kafka.start(data / "kafka", port=KAFKA_PORT, controller_port=KAFKA_PORT + 1)
+        stack.callback(server.stop)
+        return server.bootstrap, True
+    from autoletter.devstack import tansu
+
+    say(
+        "no Java here: starting the Tansu broker instead. It keeps everything in memory, so this run "
+        "starts fresh and forgets all events when it stops."
+    )
+    tansu_server = tansu.start(data)
+    stack.callback(tansu_server.stop)
+    return tansu_server.bootstrap, False
+
+
+def _wait_ready(name: str, url: str, proc: ServerProcess, timeout: float = 180.0) -> None:
+    def ready() -> bool:
+        try:
+            return httpx.get(url, timeout=2).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    proc.wait_until(ready, timeout, f"ready at {url}")
+    say(f"{name} ready")
+
+
+def run(args: argparse.Namespace) -> int:
+    data: Path = args.dir.resolve()
+    if args.fresh and data.exists():
+        say(f"--fresh: deleting {data}")
+        shutil.rmtree(data)
+    data.mkdir(parents=True, exist_ok=True)
+    logs = data / "logs"
+    with ExitStack() as stack:
+        from autoletter.devstack import postgres
+
+        say("starting PostgreSQL ...")
+        pg = postgres.start(data / "pgdata", port=POSTGRES_PORT)
+        stack.callback(pg.stop)
+        bootstrap, durable = _start_kafka(data, stack)
+        if durable:
+            say(f"data kept in {data} (use --fresh to start over)")
+
+        jwt_secret = _secret(data / "jwt.secret", "")
+        env = {
+            "AUTOLETTER_ENVIRONMENT": "development",
+            "AUTOLETTER_DATABASE_URL": pg.url,
+            "AUTOLETTER_KAFKA_BOOTSTRAP_SERVERS": bootstrap,
+            "AUTOLETTER_KAFKA_IDEMPOTENT_PRODUCER": "true" if durable else "false",
+            "AUTOLETTER_JWT_SECRET": jwt_secret,
+            "AUTOLETTER_LOG_JSON": "true",
+            "LETTERS_SPOOL_DIR": str(data / "spool"),
+            "PAYMENTS_CHECKOUT_SUCCESS_URL": f"http://127.0.0.1:{PORTS['console']}/billing?setup=success",
+            "PAYMENTS_CHECKOUT_CANCEL_URL": f"http://127.0.0.1:{PORTS['console']}/billing?setup=cancelled",
+            "PAYMENTS_PORTAL_RETURN_URL": f"http://127.0.0.1:{PORTS['console']}/billing",
+        }
+        real_key = os.environ.get("STRIPE_API_KEY", "")
+        if real_key.startswith("sk_test_") and os.environ.get("STRIPE_WEBHOOK_SECRET"):
+            say(
+                "using real Stripe (test mode) from STRIPE_API_KEY; forward webhooks with "
+                f"`stripe listen --forward-to 127.0.0.1:{PORTS['payments']}/v1/stripe/webhook`"
+            )
+            env |= {
+                "AUTOLETTER_STRIPE_API_KEY": real_key,
+                "AUTOLETTER_STRIPE_WEBHOOK_SECRET": os.environ["STRIPE_WEBHOOK_SECRET"],
+            }
+        else:
+            webhook_secret = _secret(data / "webhook.secret", "whsec_")
+            emulator_url = f"http://127.0.0.1:{EMULATOR_PORT}"
+            env |= {
+                "AUTOLETTER_STRIPE_API_BASE": emulator_url,
+                "AUTOLETTER_STRIPE_WEBHOOK_SECRET": webhook_secret,
+            }
+            say("starting the Stripe emulator (no Stripe account needed) ...")
+            emulator = ServerProcess(
+                "stripe-emulator",
+                [
+                    sys.executable,
+                    "-m",
+                    "autoletter.stripe_emulator",
+                    "--port",
+                    str(EMULATOR_PORT),
+                    "--webhook-url",
+                    f"http://127.0.0.1:{PORTS['payments']}/v1/stripe/webhook",
+                ],
+                logs / "stripe-emulator.log",
+                env={"STRIPE_EMULATOR_WEBHOOK_SECRET": webhook_secret},
+            )
+            stack.callback(emulator.stop)
+            _wait_ready("Stripe emulator", f"{emulator_url}/_emulator/", emulator)
+
+        names = [n for n in PORTS if n != "console" or not args.no_console]
+        procs: dict[str, ServerProcess] = {}
+        for name in names:
+            procs[name] = ServerProcess(
+                name,
+                [sys.executable, "-m", "autoletter.cli.main", "serve", name],
+                logs / f"{name}.log",
+                env=env,
+            )
+            stack.callback(procs[name].stop)
+        for name in names:
+            path = "/readyz" if name != "console" else "/"
+            _wait_ready(name, f"http://127.0.0.1:{PORTS[name]}{path}", procs[name])
+
+        from datetime import timedelta
+
+        from autoletter.runtime.auth import OPS_ROLE, mint_token
+
+        demo = mint_token(jwt_secret, "demo", ttl=timedelta(days=7))
+        ops_token = mint_token(jwt_secret, "ops", roles=[OPS_ROLE], ttl=timedelta(days=7))
+        print(
+            f"""
+AutoLetter is running (logs in {logs}):
+  web console   http://127.0.0.1:{PORTS["console"]}/      sign in as any account id, e.g. demo
+  profile       http://127.0.0.1:{PORTS["profile"]}/docs
+  payments      http://127.0.0.1:{PORTS["payments"]}/docs
+  letters       http://127.0.0.1:{PORTS["letters"]}/docs
+  invoicing     http://127.0.0.1:{PORTS["invoicing"]}/docs
+  stripe        http://127.0.0.1:{EMULATOR_PORT}/_emulator/   (emulator: customers, invoices, webhooks)
+  kafka         {bootstrap}
+  postgres      {pg.url}
+
+  dev token (account demo, 7 days):
+    {demo}
+  ops token:
+    {ops_token}
+
+Ctrl-C stops everything.""",
+            flush=True,
+        )
+        try:
+            signal.sigwait({signal.SIGINT, signal.SIGTERM})
+        except KeyboardInterrupt:
+            pass
+        say("stopping ...")
+        for name in reversed(names):
+            procs[name].stop()
+    say("stopped")
+    return 0

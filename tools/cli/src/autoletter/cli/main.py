@@ -1,0 +1,76 @@
+"""`autoletter`: one command for people (DESIGN §9). Every subcommand has --help."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Sequence
+
+from autoletter.cli import dev, ops
+
+SERVICES = ("profile", "payments", "letters", "invoicing", "console", "stripe-emulator")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="autoletter", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("dev", help="run the whole system on this machine (no Docker, no accounts)")
+    dev.add_arguments(p)
+
+    p = sub.add_parser("serve", help="run one service, as a container would")
+    p.add_argument("service", choices=SERVICES)
+
+    p = sub.add_parser("token", help="mint a development bearer token")
+    p.add_argument("--account", required=True, help="the account id (token subject)")
+    p.add_argument("--ops", action="store_true", help="add the ops role (may act on any account)")
+    p.add_argument("--hours", type=float, default=12.0, help="validity (default 12 h)")
+
+    p = sub.add_parser("billing", help="billing operations")
+    billing = p.add_subparsers(dest="billing_command", required=True, metavar="ACTION")
+    close = billing.add_parser("close", help="close a period: one Stripe invoice per account and service")
+    close.add_argument("--period", required=True, help="YYYY-MM (a calendar month, UTC)")
+    close.add_argument("--invoicing-url", default=ops.DEFAULT_URLS["invoicing"])
+
+    p = sub.add_parser("account", help="one account across the services")
+    p.add_argument("account_id")
+    p.add_argument("--json", action="store_true", help="print raw JSON")
+
+    p = sub.add_parser("dlq", help="inspect and replay dead letters")
+    dlq = p.add_subparsers(dest="dlq_command", required=True, metavar="ACTION")
+    dlq.add_parser("list", help="dead-letter topics and how many letters each holds")
+    show = dlq.add_parser("show", help="the dead letters of one topic")
+    show.add_argument("topic", help="e.g. letters.events.dlq.invoicing.usage")
+    replay = dlq.add_parser("replay", help="publish dead letters back to their topic")
+    replay.add_argument("topic")
+    replay.add_argument("--offset", type=int, action="append", help="only these offsets (repeatable)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command == "dev":
+            return dev.run(args)
+        if args.command == "serve":
+            return ops.serve(args.service)
+        if args.command == "token":
+            print(ops.token(args.account, ops=args.ops, hours=args.hours))
+            return 0
+        if args.command == "billing":
+            return asyncio.run(ops.close_period(args.period, args.invoicing_url))
+        if args.command == "account":
+            return asyncio.run(ops.show_account(args.account_id, as_json=args.json))
+        if args.command == "dlq":
+            return asyncio.run(ops.dead_letters(args))
+    except ops.CliError as exc:
+        print(f"autoletter: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,52 @@
+"""The `autoletter` command: help everywhere, tokens the services accept."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from autoletter.cli.main import build_parser, main
+from autoletter.runtime.auth import verify_token
+from autoletter.runtime.settings import DEV_JWT_SECRET
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        [],
+        ["dev"],
+        ["serve"],
+        ["token"],
+        ["billing", "close"],
+        ["account"],
+        ["dlq", "list"],
+        ["dlq", "show"],
+        ["dlq", "replay"],
+    ],
+)
+def test_every_command_has_help(argv: list[str]) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "autoletter.cli.main", *argv, "--help"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "usage: autoletter" in result.stdout
+
+
+def test_token_is_accepted_by_the_services_verifier(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("AUTOLETTER_JWT_SECRET", raising=False)
+    assert main(["token", "--account", "acc_42", "--ops"]) == 0
+    principal = verify_token(DEV_JWT_SECRET, capsys.readouterr().out.strip())
+    assert principal.account_id == "acc_42"
+    assert principal.is_ops
+
+
+def test_unknown_service_is_refused() -> None:
+    with pytest.raises(SystemExit):
+        build_parser().parse_args(["serve", "billing"])
