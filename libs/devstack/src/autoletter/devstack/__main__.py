@@ -23,6 +23,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"stripe-mock: {stripe_mock.binary()}", flush=True)
         return 0
     args.dir.mkdir(parents=True, exist_ok=True)
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})  # waited for below
     with ExitStack() as stack:
         env = {
             "KAFKA_BOOTSTRAP_SERVERS": stack.enter_context(servers.kafka(args.dir)),

@@ -70,6 +70,8 @@ def _wait_ready(name: str, url: str, proc: ServerProcess, timeout: float = 180.0
 
 
 def run(args: argparse.Namespace) -> int:
+    # Ctrl-C and SIGTERM are waited for below, so every server is stopped in order, never killed mid-way.
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
     data: Path = args.dir.resolve()
     if args.fresh and data.exists():
         say(f"--fresh: deleting {data}")
@@ -174,10 +176,7 @@ AutoLetter is running (logs in {logs}):
 Ctrl-C stops everything.""",
             flush=True,
         )
-        try:
-            signal.sigwait({signal.SIGINT, signal.SIGTERM})
-        except KeyboardInterrupt:
-            pass
+        signal.sigwait({signal.SIGINT, signal.SIGTERM})
         say("stopping ...")
         for name in reversed(names):
             procs[name].stop()
