@@ -7,7 +7,11 @@ import stripe
 
 from .conftest import Emulator, Receiver
 
-pytestmark = pytest.mark.stripe
+pytestmark = [
+    pytest.mark.stripe,
+    # stripe-python 15.6's HTTPXClient passes bytes as `data=`, which httpx 0.28 deprecates.
+    pytest.mark.filterwarnings("ignore:Use 'content=<...>':DeprecationWarning"),
+]
 
 SUCCEEDS, DECLINES, NEEDS_AUTH = "4242424242424242", "4000000000000341", "4000002760003184"
 

@@ -12,7 +12,11 @@ import stripe
 from .conftest import START, Emulator, Receiver, StartEmulator
 from .test_emulator_customers import DECLINES, NEEDS_AUTH, SUCCEEDS, new_customer
 
-pytestmark = pytest.mark.stripe
+pytestmark = [
+    pytest.mark.stripe,
+    # stripe-python 15.6's HTTPXClient passes bytes as `data=`, which httpx 0.28 deprecates.
+    pytest.mark.filterwarnings("ignore:Use 'content=<...>':DeprecationWarning"),
+]
 
 DAY = 24 * 3600
 T0 = int(START.timestamp())
