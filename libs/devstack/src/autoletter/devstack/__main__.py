@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import signal
 import sys
 from contextlib import ExitStack
@@ -23,7 +24,6 @@ def main(argv: list[str] | None = None) -> int:
         print(f"stripe-mock: {stripe_mock.binary()}", flush=True)
         return 0
     args.dir.mkdir(parents=True, exist_ok=True)
-    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})  # waited for below
     with ExitStack() as stack:
         env = {
             "KAFKA_BOOTSTRAP_SERVERS": stack.enter_context(servers.kafka(args.dir)),
@@ -33,7 +33,9 @@ def main(argv: list[str] | None = None) -> int:
         for key, value in env.items():
             print(f"export {key}={value}", flush=True)
         (args.dir / "env.sh").write_text("".join(f"export {k}={v}\n" for k, v in env.items()))
-        signal.sigwait({signal.SIGINT, signal.SIGTERM})
+        signal.signal(signal.SIGTERM, signal.default_int_handler)  # stop like Ctrl-C: servers in order
+        with contextlib.suppress(KeyboardInterrupt):
+            signal.pause()
     return 0
 
 

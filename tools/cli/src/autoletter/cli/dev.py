@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import secrets
 import shutil
@@ -25,6 +26,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--dir", type=Path, default=Path(".autoletter/dev"), help="where data is kept")
     parser.add_argument("--fresh", action="store_true", help="start over: delete the data first")
     parser.add_argument("--no-console", action="store_true", help="do not start the web console")
+
+
+def _interrupt(*_: object) -> None:
+    raise KeyboardInterrupt
 
 
 def say(message: str) -> None:
@@ -70,8 +75,8 @@ def _wait_ready(name: str, url: str, proc: ServerProcess, timeout: float = 180.0
 
 
 def run(args: argparse.Namespace) -> int:
-    # Ctrl-C and SIGTERM are waited for below, so every server is stopped in order, never killed mid-way.
-    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+    # SIGTERM behaves like Ctrl-C: the ExitStack then stops every server started so far, in order.
+    signal.signal(signal.SIGTERM, _interrupt)
     data: Path = args.dir.resolve()
     if args.fresh and data.exists():
         say(f"--fresh: deleting {data}")
@@ -176,7 +181,9 @@ AutoLetter is running (logs in {logs}):
 Ctrl-C stops everything.""",
             flush=True,
         )
-        signal.sigwait({signal.SIGINT, signal.SIGTERM})
+        with contextlib.suppress(KeyboardInterrupt):
+            while True:
+                time.sleep(3600)
         say("stopping ...")
         for name in reversed(names):
             procs[name].stop()
