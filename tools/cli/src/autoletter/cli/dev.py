@@ -9,12 +9,15 @@ import secrets
 import shutil
 import signal
 import sys
+import time
 from contextlib import ExitStack
+from datetime import timedelta
 from pathlib import Path
 
 import httpx
 
 from autoletter.devstack.process import ServerProcess
+from autoletter.runtime.auth import OPS_ROLE, mint_token
 
 PORTS = {"console": 8000, "profile": 8001, "payments": 8002, "letters": 8003, "invoicing": 8004}
 EMULATOR_PORT = 12112
@@ -154,10 +157,6 @@ def run(args: argparse.Namespace) -> int:
         for name in names:
             path = "/readyz" if name != "console" else "/"
             _wait_ready(name, f"http://127.0.0.1:{PORTS[name]}{path}", procs[name])
-
-        from datetime import timedelta
-
-        from autoletter.runtime.auth import OPS_ROLE, mint_token
 
         demo = mint_token(jwt_secret, "demo", ttl=timedelta(days=7))
         ops_token = mint_token(jwt_secret, "ops", roles=[OPS_ROLE], ttl=timedelta(days=7))
