@@ -65,10 +65,15 @@ class Prepared:
 
     async def deliver(self, *events: Envelope) -> None:
         """Hand events to the handlers in one transaction, as the consumer does for a batch."""
-        handlers = {t: h for s in self.runtime.subscriptions for t, h in s.handlers.items()}
+        subs = self.runtime.subscriptions
+        handlers = {t: h for s in subs for t, h in s.handlers.items()}
+        batch = {t: s.batch_handler for s in subs if s.batch_handler for t in s.batch_types}
         async with self.runtime.sessions.begin() as session:
             for event in events:
-                await handlers[type(event)](session, event)
+                if type(event) in batch:
+                    await batch[type(event)](session, [event])  # type: ignore[misc]
+                else:
+                    await handlers[type(event)](session, event)
 
     async def scalar(self, sql: str, **params: object) -> object:
         async with self.runtime.sessions.begin() as session:

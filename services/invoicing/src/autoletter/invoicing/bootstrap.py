@@ -48,8 +48,9 @@ class InvoicingRuntime(ServiceRuntime):
             Subscription(
                 TOPICS["letters.events"],
                 USAGE_GROUP,
-                {LetterSent: record_usage(self.prices)},
                 batch_size=settings.usage_batch_size,
+                batch_handler=record_usage(self.prices),
+                batch_types=(LetterSent,),
             ),
             Subscription(
                 TOPICS["payments.events"],

@@ -219,5 +219,8 @@ class StripeApiBilling:
 
 
 def _metadata(obj: Any) -> dict[str, str]:
-    meta = getattr(obj, "metadata", None) or {}
-    return {str(k): str(v) for k, v in dict(meta).items()}
+    meta = getattr(obj, "metadata", None)
+    if meta is None:
+        return {}
+    plain = meta.to_dict() if hasattr(meta, "to_dict") else dict(meta)
+    return {str(k): str(v) for k, v in plain.items()}

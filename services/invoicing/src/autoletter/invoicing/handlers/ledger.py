@@ -6,35 +6,49 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from autoletter.contracts.letters import LetterSent
 from autoletter.contracts.payments import StripeCustomerCreated
+from autoletter.invoicing import metrics
 from autoletter.invoicing.adapters import ledger_repo
 from autoletter.invoicing.adapters.prices_repo import PriceBook
 from autoletter.invoicing.domain.lines import price_usage
 from autoletter.invoicing.domain.pricing import NoPriceInForce
-from autoletter.runtime.consumer import Handler, PoisonMessage
+from autoletter.runtime.consumer import BatchHandler, PoisonMessage
 
 
-def record_usage(prices: PriceBook) -> Handler:
-    """The handler of LetterSent: price the letter at its sent_at and stage its usage line."""
+def record_usage(prices: PriceBook) -> BatchHandler:
+    """The batch handler of LetterSent: price each letter at its sent_at, write all lines at once.
 
-    async def on_letter_sent(session: AsyncSession, event: LetterSent) -> None:
+    The consumer hands over every new LetterSent of a batch (up to ``usage_batch_size``) inside the
+    batch's transaction, so a batch of 500 letters is one insert next to its inbox rows.
+    """
+
+    async def on_letters_sent(session: AsyncSession, events: list[LetterSent]) -> None:
         price_list = await prices.get(session)
-        try:
-            usage = price_usage(
-                price_list,
-                letter_id=event.letter_id,
-                service=event.service,
-                sent_at=event.sent_at,
-                sheets=event.sheets,
+        rows = []
+        for event in events:
+            try:
+                usage = price_usage(
+                    price_list,
+                    letter_id=event.letter_id,
+                    service=event.service,
+                    sent_at=event.sent_at,
+                    sheets=event.sheets,
+                )
+                currency = price_list.in_force(event.service, event.sent_at).currency
+            except NoPriceInForce as exc:
+                # Retrying cannot help: the price list must be fixed, then the dead letter replayed.
+                # (In a batch, the runtime retries message by message, so only this one goes.)
+                raise PoisonMessage(str(exc)) from exc
+            rows.append(
+                ledger_repo.usage_row(
+                    usage, account_id=event.account_id, event_id=event.event_id, currency=currency
+                )
             )
-            currency = price_list.in_force(event.service, event.sent_at).currency
-        except NoPriceInForce as exc:
-            # Retrying cannot help: the price list must be fixed, then the dead letter replayed.
-            raise PoisonMessage(str(exc)) from exc
-        ledger_repo.stage_usage(
-            session, usage, account_id=event.account_id, event_id=event.event_id, currency=currency
-        )
+        written = await ledger_repo.insert_usage(session, rows)
+        for service, n in written.items():
+            # Counted before commit: a batch that then fails to commit is counted again on retry.
+            metrics.USAGE_LINES_RECORDED.labels(service).inc(n)
 
-    return on_letter_sent
+    return on_letters_sent
 
 
 async def remember_customer(session: AsyncSession, event: StripeCustomerCreated) -> None:
