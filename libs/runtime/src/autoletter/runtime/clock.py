@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Protocol
 
 
@@ -38,3 +39,34 @@ class FrozenClock:
     def set(self, when: datetime) -> None:
         """Jump to a later instant."""
         self.advance(when.astimezone(UTC) - self._now)
+
+
+class OffsetClock:
+    """The real time plus an offset read from a file: lets tests and local runs move several
+    processes past month ends and retry schedules together. Refused in production (settings)."""
+
+    def __init__(self, offset_file: Path) -> None:
+        self._path = offset_file
+        self._mtime: float | None = None
+        self._offset = timedelta(0)
+
+    def now(self) -> datetime:
+        return datetime.now(UTC) + self._current_offset()
+
+    def _current_offset(self) -> timedelta:
+        try:
+            mtime = self._path.stat().st_mtime
+        except FileNotFoundError:
+            return timedelta(0)
+        if mtime != self._mtime:
+            text = self._path.read_text().strip()
+            self._offset = timedelta(seconds=float(text or 0))
+            self._mtime = mtime
+        return self._offset
+
+    @staticmethod
+    def write(offset_file: Path, offset: timedelta) -> None:
+        """Move every process reading this file to `offset` from the real time (never backwards)."""
+        tmp = offset_file.with_suffix(".tmp")
+        tmp.write_text(str(offset.total_seconds()))
+        tmp.replace(offset_file)

@@ -18,7 +18,7 @@ from sqlalchemy import text
 from autoletter.contracts import TOPICS, Topic
 from autoletter.runtime import db, migrations, topics
 from autoletter.runtime.broker import create_broker, register
-from autoletter.runtime.clock import Clock, SystemClock
+from autoletter.runtime.clock import Clock
 from autoletter.runtime.consumer import MessageProcessor, RetryPolicy, Subscription
 from autoletter.runtime.http import error_body, install_error_handlers
 from autoletter.runtime.kafka import Producer, connection_options
@@ -45,7 +45,7 @@ class ServiceRuntime:
         retry: RetryPolicy | None = None,
     ) -> None:
         self.settings = settings
-        self.clock: Clock = clock or SystemClock()
+        self.clock: Clock = clock or settings.make_clock()
         self.producer_name = settings.service_name
         self.migrations = migrations
         self.subscriptions = tuple(subscriptions)

@@ -7,6 +7,7 @@ Every field can be set for all services with ``AUTOLETTER_<FIELD>`` and for one 
 from __future__ import annotations
 
 from enum import StrEnum
+from pathlib import Path
 from typing import Any, ClassVar
 
 from pydantic import Field, SecretStr, model_validator
@@ -16,6 +17,8 @@ from pydantic_settings import (
     PydanticBaseSettingsSource,
     SettingsConfigDict,
 )
+
+from autoletter.runtime.clock import Clock, OffsetClock, SystemClock
 
 #: Secrets that ship as development defaults; refused anywhere else.
 DEV_JWT_SECRET = "dev-only-jwt-secret-change-me-0123456789"
@@ -68,12 +71,16 @@ class ServiceSettings(KafkaSettings):
     log_level: str = "INFO"
     log_json: bool = True
     graceful_timeout_s: float = 30.0
+    #: Development and tests only: the clock reads an offset (seconds) from this file (OffsetClock).
+    clock_offset_file: Path | None = None
 
     @model_validator(mode="after")
     def _defaults(self) -> ServiceSettings:
         if not self.database_schema:
             self.database_schema = self.service_name
         if self.environment is Environment.PRODUCTION:
+            if self.clock_offset_file is not None:
+                raise ValueError("clock_offset_file: a moved clock is refused in production")
             if self.jwt_secret.get_secret_value() == DEV_JWT_SECRET:
                 raise ValueError("jwt_secret: the development default is refused in production")
             if len(self.jwt_secret.get_secret_value()) < 32:
@@ -104,3 +111,7 @@ class ServiceSettings(KafkaSettings):
             if isinstance(value, SecretStr):
                 out[key] = "**********"
         return out
+
+    def make_clock(self) -> Clock:
+        """The clock this configuration asks for: the system's, or an offset one in dev and tests."""
+        return OffsetClock(self.clock_offset_file) if self.clock_offset_file else SystemClock()
