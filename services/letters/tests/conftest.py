@@ -18,6 +18,7 @@ from uuid import UUID
 import httpx
 import pytest
 from sqlalchemy import text
+from sqlalchemy.ext.asyncio import create_async_engine
 
 # importlib mode does not put test directories on sys.path; the helper module sits beside us.
 sys.path.insert(0, str(Path(__file__).parent))
@@ -137,6 +138,9 @@ async def service(
         graceful_timeout_s=5,
         spool_dir=spool,
         dispatch_poll_interval_s=0.2,
+        # Small batches, so releases go through several batches and the byte cap cuts some of them.
+        dispatch_batch_size=3,
+        dispatch_batch_bytes=1500,
         expiry_sweep_interval_s=3600,  # tests run the sweep themselves
     )
     clock = FrozenClock(NOW)
@@ -146,8 +150,10 @@ async def service(
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://letters.test") as client:
             yield LettersService(runtime, client, clock, kafka_bootstrap, spool)
-        async with runtime.engine.begin() as conn:
-            await conn.execute(text(f'DROP SCHEMA "{settings.database_schema}" CASCADE'))
+    engine = create_async_engine(database_url)  # the runtime's engine is disposed of by now
+    async with engine.begin() as conn:
+        await conn.execute(text(f'DROP SCHEMA "{settings.database_schema}" CASCADE'))
+    await engine.dispose()
 
 
 @pytest.fixture

@@ -123,6 +123,9 @@ async def test_a_failing_dispatch_is_retried_later_and_sent_once(
                 raise OSError("printer offline")
             return real_port.dispatch(letter, now)
 
+        def flush(self) -> None:
+            real_port.flush()
+
     monkeypatch.setattr(dispatcher, "_port", FlakyPrinter())
     await service.publish(active := status_changed(account, ServiceStatus.ACTIVE, StatusReason.ACTIVATED))
     await service.consumed(active)

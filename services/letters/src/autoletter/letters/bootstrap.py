@@ -86,6 +86,8 @@ def create_runtime(
         ctx,
         dispatch_port or SpoolDispatcher(settings.spool_dir),
         batch_size=settings.dispatch_batch_size,
+        concurrency=settings.dispatch_concurrency,
+        batch_bytes=settings.dispatch_batch_bytes,
         retry_delay=settings.dispatch_retry_delay_s,
     )
     return letters_rt

@@ -12,8 +12,10 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from typing import Any
+from uuid import UUID
 
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -44,12 +46,16 @@ class LetterDispatcher:
         *,
         batch_size: int = 200,
         retry_delay: float = 5.0,
+        concurrency: int = 8,
+        batch_bytes: int = 64 * 1024 * 1024,
     ) -> None:
         self._sessions = sessions
         self._ctx = ctx
         self._port = port
         self._batch = batch_size
         self._retry_delay = retry_delay
+        self._batch_bytes = batch_bytes
+        self._pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="letters-spool")
 
     async def dispatch_pending(self) -> int:
         """One pass over every account with accepted letters due; returns how many were sent."""
@@ -58,30 +64,28 @@ class LetterDispatcher:
         sent = 0
         for account_id, service in candidates:
             while True:
-                done, claimed = await self._dispatch_batch(account_id, service)
+                done, more = await self._dispatch_batch(account_id, service)
                 sent += done
-                if claimed < self._batch:
+                if not more:
                     break
         return sent
 
-    async def _dispatch_batch(self, account_id: str, service: str) -> tuple[int, int]:
+    async def _dispatch_batch(self, account_id: str, service: str) -> tuple[int, bool]:
+        """One transaction: claim, spool, mark sent and stage LetterSent. Returns (sent, more waiting)."""
         async with self._sessions.begin() as session:
             await repo.lock(session, account_id)
             now = self._ctx.clock.now()
             found = await repo.status_copy(session, account_id, service)
-            rows = await repo.claim_accepted(session, account_id, service, now, self._batch)
+            copy = found[0] if found else None
+            rows, documents, more = await repo.claim_accepted(
+                session, account_id, service, now, self._batch, self._batch_bytes
+            )
             # The status handler re-holds accepted letters when the service stops being active; this
             # check keeps the invariant even if a letter slipped through.
-            rows = [
-                r
-                for r in rows
-                if decisions.may_dispatch(
-                    found[0] if found else None, OpenLetter(r.letter_id, r.seq, LetterStatus.ACCEPTED, None)
-                )
-            ]
+            rows = [r for r in rows if decisions.may_dispatch(copy, _open(r)) and r.letter_id in documents]
             if not rows:
-                return 0, 0
-            outcomes = await asyncio.to_thread(self._spool_all, account_id, service, rows, now)
+                return 0, False
+            outcomes = await self._spool_all(account_id, service, rows, documents, now)
             sent: list[tuple[Row[Any], DispatchReceipt]] = []
             for row, outcome in zip(rows, outcomes, strict=True):
                 if isinstance(outcome, Exception):
@@ -91,11 +95,15 @@ class LetterDispatcher:
             await repo.mark_sent(session, [(r.letter_id, o.dispatched_at) for r, o in sent], now)
             await outbox.add(session, *(self._letter_sent(account_id, service, r, o, now) for r, o in sent))
         metrics.LETTERS_SENT.labels(service).inc(len(sent))
-        return len(sent), len(rows)
+        return len(sent), more
 
-    def _spool_all(self, account_id: str, service: str, rows: list[Row[Any]], now: datetime) -> list[Outcome]:
-        outcomes: list[Outcome] = []
-        for r in rows:
+    async def _spool_all(
+        self, account_id: str, service: str, rows: list[Row[Any]], documents: dict[UUID, bytes], now: datetime
+    ) -> list[Outcome]:
+        """Spool letters on a few threads at once (file syncs overlap), then make them durable."""
+        loop = asyncio.get_running_loop()
+
+        def spool(r: Row[Any]) -> Outcome:
             letter = OutgoingLetter(
                 r.letter_id,
                 account_id,
@@ -103,14 +111,18 @@ class LetterDispatcher:
                 r.recipient,
                 r.pages,
                 r.sheets,
-                r.pdf,
+                documents[r.letter_id],
                 r.accepted_on or now.date(),
             )
             try:
-                outcomes.append(self._port.dispatch(letter, now))
+                return self._port.dispatch(letter, now)
             except Exception as exc:  # one letter's failure must not hold back the others
-                outcomes.append(exc)
-        return outcomes
+                return exc
+
+        outcomes = await asyncio.gather(*(loop.run_in_executor(self._pool, spool, r) for r in rows))
+        # Only after this may the letters be recorded as sent; if it fails, the whole batch is retried.
+        await loop.run_in_executor(self._pool, self._port.flush)
+        return list(outcomes)
 
     async def _failed(self, session: AsyncSession, row: Row[Any], exc: Exception, now: datetime) -> None:
         delay = min(self._retry_delay * 2 ** min(row.dispatch_attempts, 10), 3600.0)
@@ -136,6 +148,10 @@ class LetterDispatcher:
             destination_country=row.destination_country,
             sent_at=receipt.dispatched_at,
         )
+
+
+def _open(row: Row[Any]) -> OpenLetter:
+    return OpenLetter(row.letter_id, row.seq, LetterStatus.ACCEPTED, None)
 
 
 async def expire_held_letters(sessions: async_sessionmaker[AsyncSession], ctx: LettersContext) -> int:

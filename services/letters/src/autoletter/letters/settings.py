@@ -26,7 +26,11 @@ class LettersSettings(ServiceSettings):
     max_document_bytes: int = Field(default=700 * 1024, ge=1, description="Largest accepted PDF.")
     max_pages: int = Field(default=200, ge=1, description="Most pages a letter may have.")
     duplex: bool = Field(default=False, description="Print on both sides: sheets = ceil(pages / 2).")
-    dispatch_batch_size: int = Field(default=200, ge=1, description="Letters spooled per transaction.")
+    dispatch_batch_size: int = Field(default=500, ge=1, description="Most letters spooled per transaction.")
+    dispatch_batch_bytes: int = Field(
+        default=64 * 1024 * 1024, ge=1, description="Most document bytes held in memory per dispatch batch."
+    )
+    dispatch_concurrency: int = Field(default=16, ge=1, description="Letters written to the spool at once.")
     dispatch_poll_interval_s: float = Field(default=1.0, gt=0, description="Dispatcher poll when not woken.")
     dispatch_retry_delay_s: float = Field(default=5.0, gt=0, description="First retry of a failed dispatch.")
     expiry_sweep_interval_s: float = Field(default=30.0, gt=0, description="How often held letters expire.")

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import and_, bindparam, delete, func, or_, select, update
+from sqlalchemy import bindparam, delete, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -226,39 +226,51 @@ def _dispatch_due(now: datetime) -> Any:
 
 
 async def claim_accepted(
-    session: AsyncSession, account_id: str, service: str, now: datetime, limit: int
-) -> list[Row[Any]]:
-    """Accepted letters of one service with their documents, in arrival order, locked for dispatch."""
-    return list(
-        (
-            await session.execute(
-                select(
-                    letters.c.letter_id,
-                    letters.c.seq,
-                    letters.c.recipient,
-                    letters.c.pages,
-                    letters.c.sheets,
-                    letters.c.destination_country,
-                    letters.c.accepted_on,
-                    letters.c.correlation_id,
-                    letters.c.dispatch_attempts,
-                    letter_documents.c.pdf,
-                )
-                .join(letter_documents, letter_documents.c.letter_id == letters.c.letter_id)
-                .where(
-                    and_(
-                        letters.c.account_id == account_id,
-                        letters.c.service == service,
-                        letters.c.status == LetterStatus.ACCEPTED.value,
-                        _dispatch_due(now),
-                    )
-                )
-                .order_by(letters.c.seq)
-                .limit(limit)
-                .with_for_update(of=letters, skip_locked=True)
+    session: AsyncSession, account_id: str, service: str, now: datetime, limit: int, max_bytes: int
+) -> tuple[list[Row[Any]], dict[UUID, bytes], bool]:
+    """Accepted letters of one service in arrival order, locked for dispatch, with their documents
+    (at most `max_bytes` of them, so a batch of large PDFs stays within memory). Also says whether
+    more letters are waiting."""
+    rows = (
+        await session.execute(
+            select(
+                letters.c.letter_id,
+                letters.c.seq,
+                letters.c.recipient,
+                letters.c.pages,
+                letters.c.sheets,
+                letters.c.destination_country,
+                letters.c.accepted_on,
+                letters.c.correlation_id,
+                letters.c.dispatch_attempts,
+                letters.c.document_bytes,
             )
-        ).all()
-    )
+            .where(
+                letters.c.account_id == account_id,
+                letters.c.service == service,
+                letters.c.status == LetterStatus.ACCEPTED.value,
+                _dispatch_due(now),
+            )
+            .order_by(letters.c.seq)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+    ).all()
+    taken, total = [], 0
+    for row in rows:
+        if taken and total + row.document_bytes > max_bytes:
+            break
+        taken.append(row)
+        total += row.document_bytes
+    documents: dict[UUID, bytes] = {}
+    if taken:
+        found = await session.execute(
+            select(letter_documents.c.letter_id, letter_documents.c.pdf).where(
+                letter_documents.c.letter_id.in_([r.letter_id for r in taken])
+            )
+        )
+        documents = {r.letter_id: r.pdf for r in found}
+    return taken, documents, len(rows) == limit or len(taken) < len(rows)
 
 
 async def mark_sent(session: AsyncSession, sent: Sequence[tuple[UUID, datetime]], now: datetime) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import threading
 import uuid
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -41,9 +42,13 @@ class DispatchReceipt:
 
 
 class DispatchPort(Protocol):
-    """Hands a letter over for printing and posting; idempotent by letter_id."""
+    """Hands letters over for printing and posting; idempotent by letter_id. `dispatch` may be called
+    from several threads at once; `flush` makes every dispatch so far durable, and is called before
+    the letters are recorded as sent."""
 
     def dispatch(self, letter: OutgoingLetter, now: datetime) -> DispatchReceipt: ...
+
+    def flush(self) -> None: ...
 
 
 class SpoolDispatcher:
@@ -51,6 +56,8 @@ class SpoolDispatcher:
 
     def __init__(self, root: Path) -> None:
         self.root = root
+        self._dirty: set[Path] = set()
+        self._lock = threading.Lock()
 
     def paths(self, letter_id: UUID, spool_day: date) -> tuple[Path, Path]:
         day = self.root / spool_day.isoformat()
@@ -75,8 +82,16 @@ class SpoolDispatcher:
             "dispatched_at": now.isoformat(),
         }
         _write_atomically(envelope_path, json.dumps(envelope, indent=2, sort_keys=True).encode())
-        _fsync_dir(pdf_path.parent)
+        with self._lock:
+            self._dirty.add(pdf_path.parent)
         return DispatchReceipt(now, already=False)
+
+    def flush(self) -> None:
+        """Make the renames durable: one directory fsync per day directory touched, not per letter."""
+        with self._lock:
+            dirty, self._dirty = self._dirty, set()
+        for path in dirty:
+            _fsync_dir(path)
 
 
 def _read_envelope(path: Path) -> dict[str, Any] | None:
