@@ -1,0 +1,79 @@
+"""The Settings page against the real profile service (PostgreSQL and Kafka): the contract holds."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+from sqlalchemy import text
+
+from autoletter.console.app import create_app
+from autoletter.console.testing import CONSOLE, JWT_SECRET, console_settings, sign_in
+from autoletter.profile.bootstrap import create_app as create_profile_app
+from autoletter.profile.bootstrap import create_runtime
+from autoletter.profile.settings import ProfileSettings
+
+pytestmark = [pytest.mark.postgres, pytest.mark.kafka]
+
+
+@pytest.fixture(scope="module")
+async def browser_on_real_profile(
+    database_url: str, kafka_bootstrap: str
+) -> AsyncIterator[httpx.AsyncClient]:
+    tag = uuid.uuid4().hex[:10]
+    settings = ProfileSettings(
+        database_url=database_url,
+        database_schema=f"c{tag}",
+        kafka_bootstrap_servers=kafka_bootstrap,
+        kafka_topic_prefix=f"c{tag}.",
+        environment="test",
+        jwt_secret=JWT_SECRET,
+        graceful_timeout_s=5,
+    )
+    runtime = create_runtime(settings)
+    profile = httpx.ASGITransport(app=create_profile_app(runtime))
+    console = create_app(console_settings(), mounts={"http://profile.test": profile})
+    async with runtime.running():
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=console), base_url=CONSOLE) as client:
+            yield client
+        async with runtime.engine.begin() as conn:
+            await conn.execute(text(f'DROP SCHEMA "{settings.database_schema}" CASCADE'))
+
+
+FORM = {
+    "name": "Atelier Dupont",
+    "email": "factures@dupont.example",
+    "address.line1": "Unter den Linden 1",
+    "address.line2": "",
+    "address.postal_code": "10117",
+    "address.city": "Berlin",
+    "address.country": "DE",
+}
+
+
+async def test_a_person_completes_the_profile_in_settings(
+    browser_on_real_profile: httpx.AsyncClient, unique: str
+) -> None:
+    browser = browser_on_real_profile
+    await sign_in(browser, f"acc-{unique}")
+
+    empty = await browser.get("/settings")
+    assert empty.status_code == 200
+    assert "Still missing: <strong>name, email, address</strong>" in empty.text
+    etag = empty.text.split('name="etag" value="')[1].split('"')[0].replace("&#34;", '"')
+
+    refused = await browser.post("/settings", data={**FORM, "etag": etag, "address.postal_code": "1011"})
+    assert refused.status_code == 422
+    assert '<span class="field-error" data-field="address.postal_code">' in refused.text
+
+    saved = await browser.post("/settings", data={**FORM, "etag": etag})
+    assert saved.status_code == 303, saved.text
+    done = await browser.get("/settings")
+    assert "Your profile is complete." in done.text
+    assert 'value="Unter den Linden 1"' in done.text
+
+    stale = await browser.post("/settings", data={**FORM, "etag": etag, "name": "Someone else"})
+    assert stale.status_code == 412
+    assert "changed since you read it" in stale.text
