@@ -149,14 +149,14 @@ class PaymentsService:
     async def add_payment_method(self, account_id: str) -> str:
         """A completed setup Checkout; the new default's id."""
         customer = self.customers[account_id]
-        outcome = await self.handle(
-            self.stripe.event("checkout.session.completed", self.stripe.checkout_session(customer))
-        )
+        event = self.stripe.event("checkout.session.completed", self.stripe.checkout_session(customer))
+        outcome = await self.handle(event)
         assert outcome == "default_set", outcome
-        rows = await self.sql(
-            "SELECT default_payment_method_id FROM accounts WHERE account_id = :a", a=account_id
-        )
-        return str(rows[0].default_payment_method_id)
+        return await self.default_of(account_id)
+
+    async def default_of(self, account_id: str) -> str:
+        query = "SELECT default_payment_method_id FROM accounts WHERE account_id = :a"
+        return str((await self.sql(query, a=account_id))[0].default_payment_method_id)
 
     async def ready_account(self, account_id: str, *services: str) -> str:
         """Profile complete, a payment method, the given services activated."""
@@ -236,8 +236,9 @@ async def service(
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://payments.test") as client:
             yield PaymentsService(runtime, client, kafka_bootstrap, gateway, stripe_shapes)
-        async with runtime.engine.begin() as conn:
-            await conn.execute(text(f'DROP SCHEMA "{settings.database_schema}" CASCADE'))
+    async with runtime.engine.begin() as conn:  # after the relay stopped (disposed engines reconnect)
+        await conn.execute(text(f'DROP SCHEMA "{settings.database_schema}" CASCADE'))
+    await runtime.engine.dispose()
 
 
 @pytest.fixture
