@@ -16,6 +16,7 @@ from typing import Any
 
 import httpx
 import pytest
+import stripe
 from sqlalchemy import text
 
 # importlib mode does not put test directories on sys.path; the helper module sits beside us.
@@ -44,6 +45,8 @@ class RecordingGateway(StripeGateway):
     def __init__(self, client: Any) -> None:
         super().__init__(client)
         self.calls: list[tuple[str, tuple[Any, ...]]] = []
+        #: Calls to fail before they reach Stripe, as a network failure would (method name -> count).
+        self.failures: dict[str, int] = {}
 
     def made(self, name: str) -> list[tuple[Any, ...]]:
         return [args for n, args in self.calls if n == name]
@@ -52,6 +55,9 @@ class RecordingGateway(StripeGateway):
 def _recording(name: str) -> Any:
     async def call(self: RecordingGateway, *args: Any, **kwargs: Any) -> Any:
         self.calls.append((name, args + tuple(kwargs.values())))
+        if self.failures.get(name):
+            self.failures[name] -= 1
+            raise stripe.APIConnectionError("simulated network failure")
         return await getattr(StripeGateway, name)(self, *args, **kwargs)
 
     return call
@@ -231,6 +237,7 @@ async def service(
     settings = make_settings(database_url, kafka_bootstrap, stripe_api_base)
     gateway = RecordingGateway(stripe_api.client("sk_test_123", api_base=stripe_api_base))
     runtime = create_runtime(settings, FrozenClock(datetime.now(UTC)), gateway=gateway)
+    # FrozenClock: retries become due only when a test moves the clock.
     app = create_app(runtime)
     async with runtime.running():
         transport = httpx.ASGITransport(app=app)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -73,7 +72,7 @@ def create_runtime(
         subscriptions=[profile_events],
         publishes=[TOPICS["payments.events"]],
         clock=clock,
-        background=[process_webhooks, partial(refresh_gauges)],
+        background=[process_webhooks, refresh_gauges],
     )
     runtime.ctx = ctx
     runtime.processor = holder["processor"] = WebhookProcessor(runtime.sessions, ctx, settings)

@@ -118,30 +118,30 @@ class WebhookProcessor:
         )
 
 
+async def update_gauges(runtime: ServiceRuntime) -> None:
+    """Services by status and the event backlog, for /metrics."""
+    async with runtime.sessions() as session:
+        rows = (
+            await session.execute(
+                select(services.c.service, services.c.status, func.count()).group_by(
+                    services.c.service, services.c.status
+                )
+            )
+        ).all()
+        by_state = select(stripe_events.c.state, func.count()).group_by(stripe_events.c.state)
+        states = {state: count for state, count in (await session.execute(by_state)).all()}
+    metrics.SERVICES.clear()
+    for service, status, count in rows:
+        metrics.SERVICES.labels(service, status).set(count)
+    metrics.EVENTS_PENDING.set(states.get(event_store.PENDING, 0))
+    metrics.EVENTS_FAILED.set(states.get(event_store.FAILED, 0))
+
+
 async def refresh_gauges(runtime: ServiceRuntime, interval_s: float = 15.0) -> None:
-    """Background task: services by status and the event backlog, for /metrics."""
+    """Background task: keep the gauges fresh."""
     while True:
         try:
-            async with runtime.sessions() as session:
-                rows = (
-                    await session.execute(
-                        select(services.c.service, services.c.status, func.count()).group_by(
-                            services.c.service, services.c.status
-                        )
-                    )
-                ).all()
-                states = dict(
-                    (
-                        await session.execute(
-                            select(stripe_events.c.state, func.count()).group_by(stripe_events.c.state)
-                        )
-                    ).all()
-                )
-            metrics.SERVICES.clear()
-            for service, status, count in rows:
-                metrics.SERVICES.labels(service, status).set(count)
-            metrics.EVENTS_PENDING.set(states.get(event_store.PENDING, 0))
-            metrics.EVENTS_FAILED.set(states.get(event_store.FAILED, 0))
+            await update_gauges(runtime)
         except Exception:
             log.warning("metrics_refresh_failed", exc_info=True)
         await asyncio.sleep(interval_s)
