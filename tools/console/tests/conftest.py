@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
-from autoletter.console.app import create_app
+from autoletter.console.bootstrap import create_app
 from autoletter.console.testing import CONSOLE, SERVICES, Upstreams, console_settings
 
 

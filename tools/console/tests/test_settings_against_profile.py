@@ -9,7 +9,7 @@ import httpx
 import pytest
 from sqlalchemy import text
 
-from autoletter.console.app import create_app
+from autoletter.console.bootstrap import create_app
 from autoletter.console.testing import CONSOLE, JWT_SECRET, console_settings, sign_in
 from autoletter.profile.bootstrap import create_app as create_profile_app
 from autoletter.profile.bootstrap import create_runtime

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import httpx
 
-from autoletter.console.app import create_app
+from autoletter.console.bootstrap import create_app
 from autoletter.console.testing import JWT_SECRET, SERVICES, Upstreams, console_settings, error, sign_in
 from autoletter.console.web import COOKIE
 from autoletter.runtime.auth import verify_token

@@ -1,6 +1,6 @@
 """`python -m autoletter.console`: serve the console."""
 
-from autoletter.console.app import serve
+from autoletter.console.bootstrap import serve
 
 if __name__ == "__main__":
     serve()

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
-from autoletter.console.upstream import Upstream
+from autoletter.console.upstream import Problem, Upstream
 
 
 def _a(account_id: str) -> str:
@@ -27,8 +27,13 @@ class Apis:
         self.up = upstream
         self.token = token
 
-    async def _json(self, service: str, method: str, path: str, **kw: Any) -> Any:
-        return (await self.up.call(service, method, path, token=self.token, **kw)).body
+    async def _json(self, service: str, method: str, path: str, **kw: Any) -> dict[str, Any]:
+        body = (await self.up.call(service, method, path, token=self.token, **kw)).body
+        if not isinstance(body, dict):
+            raise Problem(
+                service, 502, "unexpected_response", f"The {service} service answered unexpectedly."
+            )
+        return body
 
     # profile (8001)
     async def profile(self, account_id: str) -> Profile:

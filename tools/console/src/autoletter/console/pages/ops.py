@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
-from typing import Annotated
+from datetime import UTC, datetime, timedelta
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import RedirectResponse
@@ -20,8 +20,10 @@ router = APIRouter()
 SERVICES = ("profile", "payments", "letters", "invoicing")
 
 
-def _this_month() -> str:
-    return datetime.now(UTC).strftime("%Y-%m")
+def _last_month() -> str:
+    """A suggestion only: invoicing decides with its own clock whether a period has ended."""
+    first = datetime.now(UTC).replace(day=1)
+    return (first - timedelta(days=1)).strftime("%Y-%m")
 
 
 async def _highlights(apis: Apis, service: str) -> tuple[str, metrics.Highlights | None, Problem | None]:
@@ -42,15 +44,18 @@ async def _page(
     *,
     account: str | None,
     period: str | None,
+    close_period: str | None = None,
     problem: Problem | None = None,
     status_code: int = 200,
 ) -> Response:
-    lookups = []
+    lookups: list[tuple[dict[str, Any] | None, Problem | None]] = []
     if account:
-        lookups = await asyncio.gather(
-            attempt(apis.usage(account, period or None)),
-            attempt(apis.billing(account)),
-            attempt(apis.letters(account, status="held")),
+        lookups = list(
+            await asyncio.gather(
+                attempt(apis.usage(account, period or None)),
+                attempt(apis.billing(account)),
+                attempt(apis.letters(account, status="held")),
+            )
         )
     (usage, usage_problem), (billing, billing_problem), (held, held_problem) = lookups or [(None, None)] * 3
     health = await asyncio.gather(*(_highlights(apis, s) for s in SERVICES))
@@ -61,7 +66,8 @@ async def _page(
         status_code=status_code,
         active="ops",
         account=account or "",
-        period=period or _this_month(),
+        period=period or "",
+        close_period=close_period or _last_month(),
         usage=usage,
         billing=billing,
         held=(held or {}).get("items"),
@@ -93,7 +99,8 @@ async def close_period(
             session,
             apis,
             account=None,
-            period=period,
+            period=None,
+            close_period=period,
             problem=problem,
             status_code=problem.status or 503,
         )

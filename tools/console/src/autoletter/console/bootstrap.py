@@ -7,6 +7,7 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 import httpx
+import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
@@ -17,6 +18,7 @@ from autoletter.console.pages import settings as settings_page
 from autoletter.console.settings import ConsoleSettings
 from autoletter.console.upstream import Problem, SessionExpired, Upstream
 from autoletter.console.web import COOKIE, Console, NeedsOps, NeedsSignIn, current_session, render, templates
+from autoletter.runtime import logs
 
 
 def create_app(
@@ -84,8 +86,13 @@ def _install_handlers(app: FastAPI) -> None:
 
 
 def serve(settings: ConsoleSettings | None = None) -> None:
-    """Run the console with uvicorn on the configured host and port."""
-    import uvicorn
-
+    """Serve the console until stopped (`python -m autoletter.console`, `autoletter serve console`)."""
     settings = settings or ConsoleSettings()
-    uvicorn.run(create_app(settings), host=settings.http_host, port=settings.http_port, log_level="info")
+    logs.configure(settings.service_name, settings.log_level, settings.log_json)
+    uvicorn.run(
+        create_app(settings),
+        host=settings.http_host,
+        port=settings.http_port,
+        log_config=None,  # keep our JSON logging
+        timeout_graceful_shutdown=int(settings.graceful_timeout_s),
+    )
