@@ -58,3 +58,14 @@ async def test_a_token_the_services_refuse_sends_the_person_back_to_sign_in(
 
     assert response.status_code == 303
     assert response.headers["location"] == "/sign-in?expired=true"
+
+
+async def test_the_front_page_is_the_sign_in_form_until_signed_in(browser: httpx.AsyncClient) -> None:
+    before = await browser.get("/")
+    assert before.status_code == 200  # `autoletter dev` waits for this answer
+    assert 'action="/sign-in"' in before.text
+
+    await sign_in(browser, "acct-front")
+    after = await browser.get("/")
+    assert after.headers["location"] == "/billing"
+    assert (await browser.get("/readyz")).status_code == 200

@@ -27,7 +27,10 @@ def _signed_in(request: Request) -> bool:
 
 @router.get("/", include_in_schema=False)
 async def home(request: Request) -> Response:
-    return RedirectResponse("/billing" if _signed_in(request) else "/sign-in", status_code=303)
+    """Signed in: Billing; otherwise the sign-in form itself (a 200, which `autoletter dev` waits for)."""
+    if _signed_in(request):
+        return RedirectResponse("/billing", status_code=303)
+    return await sign_in_form(request)
 
 
 @router.get("/sign-in", name="sign_in")
