@@ -1,0 +1,140 @@
+"""Usage ledger ingestion: LetterSent per second into PostgreSQL through the invoicing service's real
+consumer (inbox + batch handler + one transaction per partition batch + explicit offset commits), as
+a ratio to raw aiokafka consumption (consumer group, explicit commits, no decoding, no database) of
+the same messages on the same broker in the same run.
+
+    uv run python bench/invoicing_ledger.py [--letters 50000] [--batch-size 500]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+import tempfile
+import time
+import uuid
+from contextlib import ExitStack
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from sqlalchemy import text
+
+from autoletter.contracts import encode, headers_for, new_event
+from autoletter.contracts.letters import LetterSent
+from autoletter.devstack import servers
+from autoletter.invoicing.bootstrap import create_runtime
+from autoletter.invoicing.settings import InvoicingSettings
+
+START = datetime(2026, 11, 1, tzinfo=UTC)
+
+
+def letters(count: int) -> list[LetterSent]:
+    return [
+        new_event(
+            LetterSent,
+            account_id=f"acc-{i % 500}",
+            producer="letters",
+            occurred_at=START,
+            letter_id=uuid.uuid4(),
+            service="standard" if i % 3 else "registered",
+            sheets=1 + i % 4,
+            destination_country="FR",
+            sent_at=START + timedelta(seconds=i),
+        )
+        for i in range(count)
+    ]
+
+
+async def produce(bootstrap: str, topic: str, events: list[LetterSent]) -> None:
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True, linger_ms=5)
+    await producer.start()
+    try:
+        futures = [
+            await producer.send(topic, encode(e), key=e.account_id.encode(), headers=headers_for(e))
+            for e in events
+        ]
+        await asyncio.gather(*futures)
+    finally:
+        await producer.stop()
+
+
+async def raw_consume(bootstrap: str, topic: str, count: int, batch_size: int) -> float:
+    """Seconds from the first record received to the last, committing explicit offsets per batch."""
+    consumer = AIOKafkaConsumer(
+        topic,
+        bootstrap_servers=bootstrap,
+        group_id=f"bench-raw-{uuid.uuid4().hex[:8]}",
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+    )
+    await consumer.start()
+    seen, first = 0, None
+    try:
+        while seen < count:
+            batch = await consumer.getmany(timeout_ms=500, max_records=batch_size)
+            if batch and first is None:
+                first = time.perf_counter()
+            for records in batch.values():
+                seen += len(records)
+            if batch:
+                await consumer.commit()
+        return time.perf_counter() - (first or time.perf_counter())
+    finally:
+        await consumer.stop()
+
+
+async def through_service(settings: InvoicingSettings, count: int) -> float:
+    """Seconds from the first usage line in the ledger to the last, with the real service consuming."""
+    runtime = create_runtime(settings)
+    first = None
+    async with runtime.running():
+        while True:
+            async with runtime.engine.connect() as conn:
+                done = await conn.scalar(text("SELECT count(*) FROM usage_lines"))
+            if done and first is None:
+                first = time.perf_counter()
+            if done >= count:
+                break
+            await asyncio.sleep(0.1)  # polling the count costs the consumer CPU: not too often
+        elapsed = time.perf_counter() - (first or time.perf_counter())
+        async with runtime.engine.begin() as conn:
+            await conn.execute(text(f'DROP SCHEMA "{settings.database_schema}" CASCADE'))
+    return elapsed
+
+
+async def main(count: int, batch_size: int) -> None:
+    with tempfile.TemporaryDirectory(prefix="autoletter-bench-") as work, ExitStack() as stack:
+        bootstrap = stack.enter_context(servers.kafka(Path(work)))
+        database_url = stack.enter_context(servers.postgres(Path(work)))
+        tag = uuid.uuid4().hex[:8]
+        settings = InvoicingSettings(
+            database_url=database_url,
+            database_schema=f"bench_ledger_{tag}",
+            kafka_bootstrap_servers=bootstrap,
+            kafka_topic_prefix=f"bench{tag}.",
+            environment="test",
+            usage_batch_size=batch_size,
+            close_schedule_enabled=False,
+        )
+        await create_runtime(settings).prepare()  # schema, prices, topics (6 partitions)
+        topic = f"{settings.kafka_topic_prefix}letters.events"
+        events = letters(count)
+        await produce(bootstrap, topic, events)
+        await raw_consume(bootstrap, topic, min(count, 5000), batch_size)  # warm-up
+        raw = await raw_consume(bootstrap, topic, count, batch_size)
+        ledger = await through_service(settings, count)
+        print(f"letters: {count}, batch size: {batch_size}")
+        print(f"raw aiokafka consume (group, explicit commits): {count / raw:,.0f} msg/s ({raw:.2f} s)")
+        rate = f"{count / ledger:,.0f} letters/s ({ledger:.2f} s)"
+        print(f"ledger through the invoicing consumer into PostgreSQL: {rate}")
+        print(f"ratio ledger/raw: {raw / ledger:.2f} (target >= 0.2)")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--letters", type=int, default=50000)
+    parser.add_argument("--batch-size", type=int, default=500)
+    args = parser.parse_args()
+    sys.exit(asyncio.run(main(args.letters, args.batch_size)))
