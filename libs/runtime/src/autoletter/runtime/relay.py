@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 import random
+import time
 
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -46,6 +47,7 @@ class OutboxRelay:
         self._batch_size = batch_size
         self._idle = idle_interval
         self._parallel_shards = parallel_shards
+        self._observed = 0.0
         self._stopping = asyncio.Event()
 
     async def run(self) -> None:
@@ -81,7 +83,9 @@ class OutboxRelay:
                     )
                 ).all()
             )
-            await self._observe_backlog(session)
+            if time.monotonic() - self._observed >= 1.0:  # the gauges need not cost a query per pass
+                await self._observe_backlog(session)
+                self._observed = time.monotonic()
         random.shuffle(shards)  # several relays start on different shards
         # Shards are independent (an account never spans two), so they are published concurrently.
         limit = asyncio.Semaphore(self._parallel_shards)
