@@ -110,4 +110,7 @@ stripe_events = Table(
         "seq",
         postgresql_where=text("state = 'pending'"),
     ),
+    Index(
+        "stripe_events_pending_by_age", "stripe_created", "seq", postgresql_where=text("state = 'pending'")
+    ),
 )

@@ -93,6 +93,11 @@ def upgrade() -> None:
         "stripe_events_pending", "stripe_events", ["customer_key", "stripe_created", "seq"],
         postgresql_where=sa.text("state = 'pending'"),
     )
+    # The claim takes the oldest due event first: without this, every claim sorts the whole backlog.
+    op.create_index(
+        "stripe_events_pending_by_age", "stripe_events", ["stripe_created", "seq"],
+        postgresql_where=sa.text("state = 'pending'"),
+    )
 
 
 def downgrade() -> None:
