@@ -91,7 +91,8 @@ def customer_of(event: Mapping[str, Any]) -> str | None:
 def payment_method_facts(pm: Mapping[str, Any]) -> PaymentMethodFacts:
     """Display facts of a payment method object: type, brand, last4, expiry. Nothing else."""
     kind = str(pm.get("type") or "unknown")
-    details = pm.get(kind) if isinstance(pm.get(kind), Mapping) else {}
+    found = pm.get(kind)
+    details: Mapping[str, Any] = found if isinstance(found, Mapping) else {}
     last4 = details.get("last4")
     exp_month, exp_year = details.get("exp_month"), details.get("exp_year")
     return PaymentMethodFacts(
@@ -121,7 +122,7 @@ def invoice_ref(invoice: Mapping[str, Any]) -> InvoiceRef | None:
     """Our ids from the invoice metadata; None for invoices that are not ours."""
     meta = invoice.get("metadata") or {}
     try:
-        service = Service(meta.get("service"))
+        service = Service(str(meta.get("service")))
         invoice_id = UUID(str(meta.get("invoice_id")))
     except ValueError:
         return None

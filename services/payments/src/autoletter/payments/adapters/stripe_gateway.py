@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import stripe
 
@@ -55,7 +55,7 @@ class StripeGateway:
 
     async def create_customer(self, account_id: str, details: CustomerDetails) -> str:
         customer = await self._stripe.v1.customers.create_async(
-            params={**details.params(), "metadata": {"account_id": account_id}},  # type: ignore[typeddict-item]
+            params=cast(Any, {**details.params(), "metadata": {"account_id": account_id}}),
             options={"idempotency_key": f"customer:{account_id}"},
         )
         return str(customer.id)
@@ -63,8 +63,8 @@ class StripeGateway:
     async def update_customer(self, customer_id: str, details: CustomerDetails, *, key: str) -> None:
         await self._stripe.v1.customers.update_async(
             customer_id,
-            params=details.params(),
-            options={"idempotency_key": key},  # type: ignore[typeddict-item]
+            params=cast(Any, details.params()),
+            options={"idempotency_key": key},
         )
 
     async def create_setup_checkout(
@@ -82,7 +82,7 @@ class StripeGateway:
             params={
                 "mode": "setup",
                 "customer": customer_id,
-                "payment_method_types": payment_method_types,  # type: ignore[typeddict-item]
+                "payment_method_types": cast(Any, payment_method_types),
                 "success_url": success_url,
                 "cancel_url": cancel_url,
                 "client_reference_id": account_id,
