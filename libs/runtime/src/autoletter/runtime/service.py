@@ -16,7 +16,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 
 from autoletter.contracts import TOPICS, Topic
-from autoletter.runtime import db, migrations, topics
+from autoletter.runtime import db, metrics, migrations, topics
 from autoletter.runtime.broker import create_broker, register
 from autoletter.runtime.clock import Clock
 from autoletter.runtime.consumer import MessageProcessor, RetryPolicy, Subscription
@@ -162,6 +162,17 @@ class ServiceRuntime:
         app = FastAPI(title=title, lifespan=lifespan)
         app.state.runtime = self
         install_error_handlers(app)
+        service = self.settings.service_name
+
+        @app.middleware("http")
+        async def count_requests(
+            request: Request, call_next: Callable[[Request], Awaitable[Response]]
+        ) -> Response:
+            response = await call_next(request)
+            route = getattr(request.scope.get("route"), "path", "unmatched")  # a template: bounded labels
+            metrics.HTTP_REQUESTS.labels(service, route, str(response.status_code)).inc()
+            return response
+
         app.include_router(health_router())
         for router in routers:
             app.include_router(router)
