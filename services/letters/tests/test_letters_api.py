@@ -162,3 +162,12 @@ async def test_a_sent_letter_cannot_be_cancelled(service: LettersService, accoun
         f"/v1/accounts/{account}/letters/{letter_id}/cancel", headers=service.auth(account)
     )
     assert (response.status_code, response.json()["details"]) == (409, {"status": "sent"})
+
+
+async def test_the_service_is_ready_and_documents_both_ways_to_send_a_letter(service: LettersService) -> None:
+    assert (await service.client.get("/readyz")).status_code == 200
+    spec = (await service.client.get("/openapi.json")).json()
+    send = spec["paths"]["/v1/accounts/{account_id}/letters"]["post"]
+    assert set(send["requestBody"]["content"]) == {"application/json", "multipart/form-data"}
+    assert "$defs" not in json.dumps(send)
+    assert "/v1/accounts/{account_id}/letters/{letter_id}/cancel" in spec["paths"]

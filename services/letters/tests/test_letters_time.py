@@ -13,7 +13,7 @@ from prometheus_client import REGISTRY
 from autoletter.contracts.common import ServiceStatus
 from autoletter.contracts.payments import StatusReason
 from autoletter.letters import metrics
-from autoletter.letters.adapters import repository
+from autoletter.letters.adapters import outgoing
 from autoletter.letters.adapters.spool import DispatchReceipt, OutgoingLetter
 from autoletter.runtime.testing import wait_for
 
@@ -87,7 +87,7 @@ async def test_the_oldest_held_letter_and_letters_by_status_are_in_the_metrics(
 async def test_a_crash_after_the_spool_write_never_posts_twice(
     service: LettersService, account: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    real_mark_sent, crashes = repository.mark_sent, []
+    real_mark_sent, crashes = outgoing.mark_sent, []
 
     async def crash_once(*args: Any) -> None:
         if not crashes:
@@ -95,7 +95,7 @@ async def test_a_crash_after_the_spool_write_never_posts_twice(
             raise ConnectionError("the process died after writing the spool")
         await real_mark_sent(*args)
 
-    monkeypatch.setattr(repository, "mark_sent", crash_once)
+    monkeypatch.setattr(outgoing, "mark_sent", crash_once)
     await service.publish(active := status_changed(account, ServiceStatus.ACTIVE, StatusReason.ACTIVATED))
     await service.consumed(active)
     letter_id = (await service.send(account)).json()["letter_id"]

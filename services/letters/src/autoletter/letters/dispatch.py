@@ -17,14 +17,15 @@ from datetime import datetime, timedelta
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from autoletter.contracts.common import Service
 from autoletter.contracts.letters import LetterSent
 from autoletter.letters import metrics
+from autoletter.letters.adapters import outgoing
 from autoletter.letters.adapters import repository as repo
 from autoletter.letters.adapters.spool import DispatchPort, DispatchReceipt, OutgoingLetter
+from autoletter.letters.adapters.tables import Record
 from autoletter.letters.domain import decisions
 from autoletter.letters.domain.model import LetterStatus, OpenLetter
 from autoletter.letters.handlers import LettersContext, expire_account
@@ -60,7 +61,7 @@ class LetterDispatcher:
     async def dispatch_pending(self) -> int:
         """One pass over every account with accepted letters due; returns how many were sent."""
         async with self._sessions() as session:
-            candidates = await repo.dispatch_candidates(session, self._ctx.clock.now(), limit=1000)
+            candidates = await outgoing.dispatch_candidates(session, self._ctx.clock.now(), limit=1000)
         sent = 0
         for account_id, service in candidates:
             while True:
@@ -77,7 +78,7 @@ class LetterDispatcher:
             now = self._ctx.clock.now()
             found = await repo.status_copy(session, account_id, service)
             copy = found[0] if found else None
-            rows, documents, more = await repo.claim_accepted(
+            rows, documents, more = await outgoing.claim_accepted(
                 session, account_id, service, now, self._batch, self._batch_bytes
             )
             # The status handler re-holds accepted letters when the service stops being active; this
@@ -86,24 +87,24 @@ class LetterDispatcher:
             if not rows:
                 return 0, False
             outcomes = await self._spool_all(account_id, service, rows, documents, now)
-            sent: list[tuple[Row[Any], DispatchReceipt]] = []
+            sent: list[tuple[Record, DispatchReceipt]] = []
             for row, outcome in zip(rows, outcomes, strict=True):
                 if isinstance(outcome, Exception):
                     await self._failed(session, row, outcome, now)
                 else:
                     sent.append((row, outcome))
-            await repo.mark_sent(session, [(r.letter_id, o.dispatched_at) for r, o in sent], now)
+            await outgoing.mark_sent(session, [(r.letter_id, o.dispatched_at) for r, o in sent], now)
             await outbox.add(session, *(self._letter_sent(account_id, service, r, o, now) for r, o in sent))
         metrics.LETTERS_SENT.labels(service).inc(len(sent))
         return len(sent), more
 
     async def _spool_all(
-        self, account_id: str, service: str, rows: list[Row[Any]], documents: dict[UUID, bytes], now: datetime
+        self, account_id: str, service: str, rows: list[Record], documents: dict[UUID, bytes], now: datetime
     ) -> list[Outcome]:
         """Spool letters on a few threads at once (file syncs overlap), then make them durable."""
         loop = asyncio.get_running_loop()
 
-        def spool(r: Row[Any]) -> Outcome:
+        def spool(r: Record) -> Outcome:
             letter = OutgoingLetter(
                 r.letter_id,
                 account_id,
@@ -124,10 +125,10 @@ class LetterDispatcher:
         await loop.run_in_executor(self._pool, self._port.flush)
         return list(outcomes)
 
-    async def _failed(self, session: AsyncSession, row: Row[Any], exc: Exception, now: datetime) -> None:
+    async def _failed(self, session: AsyncSession, row: Record, exc: Exception, now: datetime) -> None:
         delay = min(self._retry_delay * 2 ** min(row.dispatch_attempts, 10), 3600.0)
         error = f"{type(exc).__name__}: {exc}"
-        await repo.mark_dispatch_failed(session, row.letter_id, error, now + timedelta(seconds=delay))
+        await outgoing.mark_dispatch_failed(session, row.letter_id, error, now + timedelta(seconds=delay))
         metrics.DISPATCH_FAILURES.inc()
         log.warning(
             "dispatch_failed",
@@ -135,7 +136,7 @@ class LetterDispatcher:
         )
 
     def _letter_sent(
-        self, account_id: str, service: str, row: Row[Any], receipt: DispatchReceipt, now: datetime
+        self, account_id: str, service: str, row: Record, receipt: DispatchReceipt, now: datetime
     ) -> LetterSent:
         return LetterSent.create(
             account_id=account_id,
@@ -150,7 +151,7 @@ class LetterDispatcher:
         )
 
 
-def _open(row: Row[Any]) -> OpenLetter:
+def _open(row: Record) -> OpenLetter:
     return OpenLetter(row.letter_id, row.seq, LetterStatus.ACCEPTED, None)
 
 

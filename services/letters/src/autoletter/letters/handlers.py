@@ -23,6 +23,7 @@ from autoletter.contracts.letters import (
     LetterRejected,
 )
 from autoletter.contracts.payments import ServiceStatusChanged
+from autoletter.letters.adapters import queries
 from autoletter.letters.adapters import repository as repo
 from autoletter.letters.domain import decisions
 from autoletter.letters.domain.model import HoldLimits, LetterStatus, OpenLetter, Transition
@@ -163,7 +164,7 @@ async def on_service_status_changed(
 async def cancel_letter(session: AsyncSession, ctx: LettersContext, account_id: str, letter_id: UUID) -> None:
     """Cancel a held letter (raises LetterNotFound, or LetterNotHeld when it is past holding)."""
     await repo.lock(session, account_id)
-    row = await repo.get_letter(session, account_id, letter_id)
+    row = await queries.get_letter(session, account_id, letter_id)
     if row is None:
         raise LetterNotFound(str(letter_id))
     letter = OpenLetter(

@@ -7,7 +7,7 @@ from datetime import datetime
 from prometheus_client import Counter, Gauge
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from autoletter.letters.adapters import repository as repo
+from autoletter.letters.adapters import queries
 from autoletter.letters.domain.model import LetterStatus
 
 LETTERS = Gauge("letters_letters", "Letters by service and status.", ["service", "status"])
@@ -21,8 +21,8 @@ DISPATCH_FAILURES = Counter("letters_dispatch_failures_total", "Dispatch attempt
 async def refresh(sessions: async_sessionmaker[AsyncSession], now: datetime) -> None:
     """Read the gauges from the database (every replica reports the same, shared truth)."""
     async with sessions() as session:
-        counts = await repo.counts_by_status(session)
-        oldest = await repo.oldest_held(session)
+        counts = await queries.counts_by_status(session)
+        oldest = await queries.oldest_held(session)
     seen = {(service, status): count for service, status, count in counts}
     for service in {s for s, _ in seen} | {"standard", "registered"}:
         for status in LetterStatus:

@@ -7,34 +7,16 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import bindparam, delete, func, or_, select, update
+from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from autoletter.contracts.common import ServiceStatus
 from autoletter.contracts.letters import LetterReason
-from autoletter.letters.adapters.tables import letter_documents, letters, service_statuses
+from autoletter.letters.adapters.tables import Record, letter_documents, letters, service_statuses
 from autoletter.letters.domain.model import OPEN_STATUSES, LetterStatus, OpenLetter, StatusCopy, Transition
 from autoletter.runtime.db import lock_account
 
-#: Columns a person may see (never the document).
-VIEW_COLUMNS = (
-    letters.c.letter_id,
-    letters.c.seq,
-    letters.c.account_id,
-    letters.c.service,
-    letters.c.status,
-    letters.c.reason,
-    letters.c.recipient,
-    letters.c.destination_country,
-    letters.c.pages,
-    letters.c.sheets,
-    letters.c.created_at,
-    letters.c.updated_at,
-    letters.c.hold_expires_at,
-    letters.c.sent_at,
-)
 TERMINAL = [s.value for s in LetterStatus if s not in OPEN_STATUSES]
 
 
@@ -88,7 +70,7 @@ async def save_status_copy(
     await session.execute(stmt.on_conflict_do_update(index_elements=["account_id", "service"], set_=values))
 
 
-async def by_idempotency_key(session: AsyncSession, account_id: str, key: str) -> Row[Any] | None:
+async def by_idempotency_key(session: AsyncSession, account_id: str, key: str) -> Record | None:
     return (
         await session.execute(
             select(
@@ -104,7 +86,7 @@ async def insert_letter(session: AsyncSession, values: dict[str, Any], document:
         await session.execute(letter_documents.insert().values(letter_id=values["letter_id"], pdf=document))
 
 
-def _open_letter(row: Row[Any]) -> OpenLetter:
+def _open_letter(row: Record) -> OpenLetter:
     return OpenLetter(
         row.letter_id,
         row.seq,
@@ -144,7 +126,7 @@ async def open_letters(
     return [_open_letter(r) for r in rows], {r.letter_id: r.correlation_id for r in rows}
 
 
-async def held_letters_due(session: AsyncSession, account_id: str, now: datetime) -> list[Row[Any]]:
+async def held_letters_due(session: AsyncSession, account_id: str, now: datetime) -> list[Record]:
     return list(
         (
             await session.execute(
@@ -205,151 +187,3 @@ async def apply(session: AsyncSession, transitions: Sequence[Transition], now: d
     finished = [t.letter_id for t in transitions if t.status.value in TERMINAL]
     if finished:
         await session.execute(delete(letter_documents).where(letter_documents.c.letter_id.in_(finished)))
-
-
-async def dispatch_candidates(session: AsyncSession, now: datetime, limit: int) -> list[tuple[str, str]]:
-    """(account, service) pairs with accepted letters due for dispatch, oldest first."""
-    rows = (
-        await session.execute(
-            select(letters.c.account_id, letters.c.service)
-            .where(letters.c.status == LetterStatus.ACCEPTED.value, _dispatch_due(now))
-            .group_by(letters.c.account_id, letters.c.service)
-            .order_by(func.min(letters.c.seq))
-            .limit(limit)
-        )
-    ).all()
-    return [(r.account_id, r.service) for r in rows]
-
-
-def _dispatch_due(now: datetime) -> Any:
-    return or_(letters.c.next_dispatch_at.is_(None), letters.c.next_dispatch_at <= now)
-
-
-async def claim_accepted(
-    session: AsyncSession, account_id: str, service: str, now: datetime, limit: int, max_bytes: int
-) -> tuple[list[Row[Any]], dict[UUID, bytes], bool]:
-    """Accepted letters of one service in arrival order, locked for dispatch, with their documents
-    (at most `max_bytes` of them, so a batch of large PDFs stays within memory). Also says whether
-    more letters are waiting."""
-    rows = (
-        await session.execute(
-            select(
-                letters.c.letter_id,
-                letters.c.seq,
-                letters.c.recipient,
-                letters.c.pages,
-                letters.c.sheets,
-                letters.c.destination_country,
-                letters.c.accepted_on,
-                letters.c.correlation_id,
-                letters.c.dispatch_attempts,
-                letters.c.document_bytes,
-            )
-            .where(
-                letters.c.account_id == account_id,
-                letters.c.service == service,
-                letters.c.status == LetterStatus.ACCEPTED.value,
-                _dispatch_due(now),
-            )
-            .order_by(letters.c.seq)
-            .limit(limit)
-            .with_for_update(skip_locked=True)
-        )
-    ).all()
-    taken, total = [], 0
-    for row in rows:
-        if taken and total + row.document_bytes > max_bytes:
-            break
-        taken.append(row)
-        total += row.document_bytes
-    documents: dict[UUID, bytes] = {}
-    if taken:
-        found = await session.execute(
-            select(letter_documents.c.letter_id, letter_documents.c.pdf).where(
-                letter_documents.c.letter_id.in_([r.letter_id for r in taken])
-            )
-        )
-        documents = {r.letter_id: r.pdf for r in found}
-    return taken, documents, len(rows) == limit or len(taken) < len(rows)
-
-
-async def mark_sent(session: AsyncSession, sent: Sequence[tuple[UUID, datetime]], now: datetime) -> None:
-    if not sent:
-        return
-    await session.execute(
-        update(letters)
-        .where(letters.c.letter_id == bindparam("b_letter_id"))
-        .values(
-            status=LetterStatus.SENT.value,
-            reason=None,
-            sent_at=bindparam("b_sent_at"),
-            updated_at=now,
-            dispatch_error=None,
-            next_dispatch_at=None,
-        ),
-        [{"b_letter_id": letter_id, "b_sent_at": sent_at} for letter_id, sent_at in sent],
-        execution_options={"synchronize_session": False},
-    )
-    await session.execute(
-        delete(letter_documents).where(letter_documents.c.letter_id.in_([i for i, _ in sent]))
-    )
-
-
-async def mark_dispatch_failed(
-    session: AsyncSession, letter_id: UUID, error: str, retry_at: datetime
-) -> None:
-    await session.execute(
-        update(letters)
-        .where(letters.c.letter_id == letter_id)
-        .values(
-            dispatch_attempts=letters.c.dispatch_attempts + 1,
-            dispatch_error=error[:500],
-            next_dispatch_at=retry_at,
-        )
-    )
-
-
-async def get_letter(session: AsyncSession, account_id: str, letter_id: UUID) -> Row[Any] | None:
-    return (
-        await session.execute(
-            select(*VIEW_COLUMNS, letters.c.held_since).where(
-                letters.c.account_id == account_id, letters.c.letter_id == letter_id
-            )
-        )
-    ).one_or_none()
-
-
-async def list_letters(
-    session: AsyncSession, account_id: str, *, status: str | None, before_seq: int | None, limit: int
-) -> list[Row[Any]]:
-    """Newest first; `before_seq` is the keyset cursor."""
-    query = select(*VIEW_COLUMNS).where(letters.c.account_id == account_id)
-    if status is not None:
-        query = query.where(letters.c.status == status)
-    if before_seq is not None:
-        query = query.where(letters.c.seq < before_seq)
-    return list((await session.execute(query.order_by(letters.c.seq.desc()).limit(limit))).all())
-
-
-async def counts_by_status(session: AsyncSession) -> list[Row[Any]]:
-    return list(
-        (
-            await session.execute(
-                select(letters.c.service, letters.c.status, func.count()).group_by(
-                    letters.c.service, letters.c.status
-                )
-            )
-        ).all()
-    )
-
-
-async def oldest_held(session: AsyncSession) -> list[Row[Any]]:
-    return list(
-        (
-            await session.execute(
-                select(letters.c.service, func.min(letters.c.held_since))
-                .where(letters.c.status == LetterStatus.HELD.value)
-                .group_by(letters.c.service)
-            )
-        ).all()
-    )

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any, TypeAlias
+
 from sqlalchemy import (
     BigInteger,
     Column,
@@ -21,6 +23,7 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.engine import Row
 
 metadata = MetaData()
 
@@ -90,3 +93,6 @@ letter_documents = Table(
     Column("letter_id", Uuid, ForeignKey("letters.letter_id", ondelete="CASCADE"), primary_key=True),
     Column("pdf", LargeBinary, nullable=False),
 )
+
+#: A result row of any shape (SQLAlchemy 2.1 types rows by their columns).
+Record: TypeAlias = Row[*tuple[Any, ...]]

@@ -14,7 +14,7 @@ from pydantic import BaseModel, Field
 from autoletter.contracts.common import Service
 from autoletter.contracts.letters import LetterReason
 from autoletter.letters import handlers
-from autoletter.letters.adapters import repository as repo
+from autoletter.letters.adapters import queries
 from autoletter.letters.domain.model import LetterNotHeld, LetterStatus
 from autoletter.letters.entrypoints.parsing import read_letter_request
 from autoletter.letters.handlers import IdempotencyKeyReused, LetterNotFound, LettersContext
@@ -67,11 +67,30 @@ IdempotencyKey = Annotated[
     ),
 ]
 
+
+def _inline(schema: dict[str, Any]) -> dict[str, Any]:
+    """A JSON schema without `$defs`, so it can sit inside the OpenAPI document (refs resolved in place)."""
+    defs = schema.pop("$defs", {})
+
+    def resolve(node: Any) -> Any:
+        if isinstance(node, dict):
+            ref = node.get("$ref", "")
+            if ref.startswith("#/$defs/"):
+                return resolve(defs[ref.removeprefix("#/$defs/")])
+            return {k: resolve(v) for k, v in node.items()}
+        if isinstance(node, list):
+            return [resolve(v) for v in node]
+        return node
+
+    resolved: dict[str, Any] = resolve(schema)
+    return resolved
+
+
 _BODY_DOC: dict[str, Any] = {
     "requestBody": {
         "required": True,
         "content": {
-            "application/json": {"schema": LetterIn.model_json_schema()},
+            "application/json": {"schema": _inline(LetterIn.model_json_schema())},
             "multipart/form-data": {
                 "schema": {
                     "type": "object",
@@ -178,7 +197,7 @@ def router(ctx: LettersContext) -> APIRouter:
         authorize_account(principal, account_id)
         before = _seq(cursor) if cursor else None
         async with runtime.sessions() as session:
-            rows = await repo.list_letters(
+            rows = await queries.list_letters(
                 session,
                 account_id,
                 status=status.value if status else None,
@@ -196,7 +215,7 @@ def router(ctx: LettersContext) -> APIRouter:
         """One letter."""
         authorize_account(principal, account_id)
         async with runtime.sessions() as session:
-            row = await repo.get_letter(session, account_id, letter_id)
+            row = await queries.get_letter(session, account_id, letter_id)
         if row is None:
             raise ApiError(404, "not_found", "No such letter.")
         return _out(row)
@@ -222,7 +241,7 @@ def router(ctx: LettersContext) -> APIRouter:
                 {"status": exc.status.value},
             ) from exc
         async with runtime.sessions() as session:
-            row = await repo.get_letter(session, account_id, letter_id)
+            row = await queries.get_letter(session, account_id, letter_id)
         return _out(row)
 
     return api
