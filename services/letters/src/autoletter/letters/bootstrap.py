@@ -56,9 +56,12 @@ def create_runtime(
     wake = asyncio.Event()
 
     async def dispatcher_job(rt: ServiceRuntime) -> None:
-        await run_periodically(
-            letters_rt.dispatch_pending, settings.dispatch_poll_interval_s, "dispatch", wake
-        )
+        try:
+            await run_periodically(
+                letters_rt.dispatch_pending, settings.dispatch_poll_interval_s, "dispatch", wake
+            )
+        finally:
+            letters_rt.dispatcher.close()
 
     async def listener_job(rt: ServiceRuntime) -> None:
         await listen(rt.engine, ctx.notify_channel, wake)

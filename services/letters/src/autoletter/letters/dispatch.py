@@ -56,7 +56,13 @@ class LetterDispatcher:
         self._batch = batch_size
         self._retry_delay = retry_delay
         self._batch_bytes = batch_bytes
+        self._concurrency = concurrency
         self._pool = ThreadPoolExecutor(max_workers=concurrency, thread_name_prefix="letters-spool")
+
+    def close(self) -> None:
+        """Let the spool threads go (a restarted runtime gets a fresh pool; threads start lazily)."""
+        old, self._pool = self._pool, ThreadPoolExecutor(self._concurrency, "letters-spool")
+        old.shutdown(wait=False)
 
     async def dispatch_pending(self) -> int:
         """One pass over every account with accepted letters due; returns how many were sent."""
