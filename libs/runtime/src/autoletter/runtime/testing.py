@@ -94,3 +94,33 @@ async def wait_for(
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout}s waiting for {what}")
         await asyncio.sleep(0.05)
+
+
+async def read_all(bootstrap: str, topic: str, *, account_id: str | None = None) -> list[Envelope]:
+    """Every event on the topic right now (up to the end offsets at the call), of one account or all."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        partitions = consumer.partitions_for_topic(topic)
+        if partitions is None:
+            await consumer._client.force_metadata_update()
+            partitions = consumer.partitions_for_topic(topic) or set()
+        tps = [TopicPartition(topic, p) for p in sorted(partitions)]
+        if not tps:
+            return []
+        consumer.assign(tps)
+        await consumer.seek_to_beginning(*tps)
+        ends = await consumer.end_offsets(tps)
+        records: list[Any] = []
+        while [tp for tp in tps if await consumer.position(tp) < ends[tp]]:
+            for batch in (await consumer.getmany(timeout_ms=200)).values():
+                records.extend(r for r in batch if account_id is None or r.key == account_id.encode())
+    finally:
+        await consumer.stop()
+    events = []
+    for record in records:
+        try:
+            events.append(decode(record.value))
+        except UnknownEventType:
+            continue
+    return events

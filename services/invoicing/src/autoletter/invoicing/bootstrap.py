@@ -25,7 +25,7 @@ from autoletter.invoicing.handlers.payments import apply_payment_outcome
 from autoletter.invoicing.handlers.runs import CloseRunner, RunResult
 from autoletter.invoicing.settings import InvoicingSettings
 from autoletter.runtime import stripe_api
-from autoletter.runtime.clock import Clock, SystemClock
+from autoletter.runtime.clock import Clock
 from autoletter.runtime.consumer import Subscription
 from autoletter.runtime.service import ServiceRuntime
 
@@ -120,7 +120,7 @@ def create_runtime(
     settings = settings or InvoicingSettings()
     return InvoicingRuntime(
         settings,
-        clock or SystemClock(),
+        clock or settings.make_clock(),
         billing or stripe_billing(settings),
         schedule=settings.close_schedule_enabled if schedule is None else schedule,
     )

@@ -17,7 +17,7 @@ from autoletter.payments.handlers import profile
 from autoletter.payments.handlers.common import Context
 from autoletter.payments.settings import PaymentsSettings
 from autoletter.runtime import stripe_api
-from autoletter.runtime.clock import Clock, SystemClock
+from autoletter.runtime.clock import Clock
 from autoletter.runtime.consumer import Subscription
 from autoletter.runtime.service import ServiceRuntime
 
@@ -40,7 +40,7 @@ def create_runtime(
 ) -> PaymentsRuntime:
     """Wire the service; `gateway` lets tests observe the Stripe calls (still sent to stripe-mock)."""
     settings = settings or PaymentsSettings()
-    clock = clock or SystemClock()
+    clock = clock or settings.make_clock()
     gateway = gateway or StripeGateway(
         stripe_api.client(settings.stripe_api_key.get_secret_value(), api_base=settings.stripe_api_base)
     )

@@ -43,13 +43,15 @@ class CliSettings(ServiceSettings):
 
 def serve(service: str) -> int:
     """Run one service in the foreground until SIGTERM/Ctrl-C."""
-    module = {"stripe-emulator": "autoletter.stripe_emulator.__main__"}.get(service)
-    if module:
-        importlib.import_module(module).main([])
+    if service == "stripe-emulator":
+        importlib.import_module("autoletter.stripe_emulator.__main__").main([])
         return 0
-    bootstrap = importlib.import_module(f"autoletter.{service}.bootstrap")
-    bootstrap.serve()
-    return 0
+    for module_name in (f"autoletter.{service}.bootstrap", f"autoletter.{service}.__main__"):
+        module = importlib.import_module(module_name)
+        if hasattr(module, "serve"):
+            module.serve()
+            return 0
+    raise CliError(f"{service} has no serve()")
 
 
 def token(account_id: str, *, ops: bool = False, hours: float = 12.0) -> str:

@@ -1,0 +1,154 @@
+"""The whole system as separate processes on the test servers: four services and the Stripe emulator."""
+
+from __future__ import annotations
+
+import secrets
+import sys
+import time
+import uuid
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from autoletter.devstack.process import ServerProcess, free_port
+from autoletter.runtime.auth import OPS_ROLE, mint_token
+from autoletter.runtime.clock import OffsetClock
+
+SERVICES = ("profile", "payments", "letters", "invoicing")
+
+
+@dataclass
+class System:
+    """URLs, secrets and the shared clock of one running system."""
+
+    urls: dict[str, str]
+    emulator_url: str
+    kafka_bootstrap: str
+    topic_prefix: str
+    jwt_secret: str
+    offset_file: Path
+    work: Path
+    offset: timedelta = field(default=timedelta(0))
+
+    def token(self, account_id: str, *, ops: bool = False) -> str:
+        return mint_token(
+            self.jwt_secret, account_id, roles=[OPS_ROLE] if ops else [], ttl=timedelta(days=400)
+        )
+
+    def client(self, service: str, account_id: str, *, ops: bool = False) -> httpx.AsyncClient:
+        return httpx.AsyncClient(
+            base_url=self.urls[service],
+            timeout=30.0,
+            headers={"Authorization": f"Bearer {self.token(account_id, ops=ops)}"},
+        )
+
+    def emulator(self) -> httpx.AsyncClient:
+        return httpx.AsyncClient(base_url=self.emulator_url, timeout=30.0)
+
+    async def advance(self, delta: timedelta) -> None:
+        """Move every service's clock and the emulator's test clock forward together."""
+        self.offset += delta
+        OffsetClock.write(self.offset_file, self.offset)
+        async with self.emulator() as emulator:
+            response = await emulator.post(
+                "/_emulator/clock/advance", json={"seconds": delta.total_seconds()}
+            )
+            response.raise_for_status()
+
+    def topic(self, name: str) -> str:
+        return f"{self.topic_prefix}{name}"
+
+
+def _ready(url: str) -> bool:
+    try:
+        return httpx.get(url, timeout=2).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+@contextmanager
+def running_system(
+    work: Path, database_url: str, kafka_bootstrap: str, stripe_mock: str | None
+) -> Iterator[System]:
+    """Start the emulator and the four services (`autoletter serve <name>`), ready; stop them after."""
+    run = uuid.uuid4().hex[:8]
+    ports = {name: free_port() for name in SERVICES}
+    emulator_port = free_port()
+    webhook_secret = "whsec_" + secrets.token_urlsafe(24)
+    jwt_secret = secrets.token_urlsafe(32)
+    offset_file = work / f"clock-offset-{run}"
+    logs = work / f"logs-{run}"
+    system = System(
+        urls={n: f"http://127.0.0.1:{p}" for n, p in ports.items()},
+        emulator_url=f"http://127.0.0.1:{emulator_port}",
+        kafka_bootstrap=kafka_bootstrap,
+        topic_prefix=f"e2e{run}.",
+        jwt_secret=jwt_secret,
+        offset_file=offset_file,
+        work=work,
+    )
+    env = {
+        "AUTOLETTER_ENVIRONMENT": "test",
+        "AUTOLETTER_DATABASE_URL": database_url,
+        "AUTOLETTER_KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
+        "AUTOLETTER_KAFKA_TOPIC_PREFIX": system.topic_prefix,
+        "AUTOLETTER_JWT_SECRET": jwt_secret,
+        "AUTOLETTER_CLOCK_OFFSET_FILE": str(offset_file),
+        "AUTOLETTER_STRIPE_API_BASE": system.emulator_url,
+        "AUTOLETTER_STRIPE_API_KEY": "sk_test_123",  # a key stripe-mock (behind the emulator) accepts
+        "AUTOLETTER_STRIPE_WEBHOOK_SECRET": webhook_secret,
+        "AUTOLETTER_GRACEFUL_TIMEOUT_S": "5",
+        "LETTERS_SPOOL_DIR": str(work / f"spool-{run}"),
+        **{f"{n.upper()}_HTTP_PORT": str(p) for n, p in ports.items()},
+        **{f"{n.upper()}_DATABASE_SCHEMA": f"e2e{run}_{n}" for n in SERVICES},
+    }
+    with ExitStack() as stack:
+        argv = [
+            sys.executable,
+            "-m",
+            "autoletter.stripe_emulator",
+            "--port",
+            str(emulator_port),
+            "--webhook-url",
+            f"{system.urls['payments']}/v1/stripe/webhook",
+        ]
+        if stripe_mock:
+            argv += ["--stripe-mock", stripe_mock]
+        emulator = ServerProcess(
+            "stripe-emulator",
+            argv,
+            logs / "stripe-emulator.log",
+            env={"STRIPE_EMULATOR_WEBHOOK_SECRET": webhook_secret},
+        )
+        stack.callback(emulator.stop)
+        procs = {}
+        for name in SERVICES:
+            procs[name] = ServerProcess(
+                name,
+                [sys.executable, "-m", "autoletter.cli.main", "serve", name],
+                logs / f"{name}.log",
+                env=env,
+            )
+            stack.callback(procs[name].stop)
+        emulator.wait_until(lambda: _ready(f"{system.emulator_url}/_emulator/clock"), 60, "ready")
+        for name, proc in procs.items():
+            proc.wait_until(lambda name=name: _ready(f"{system.urls[name]}/readyz"), 120, "ready")
+        started = time.monotonic()
+        yield system
+        _ = started
+
+
+def service_log(system: System, name: str) -> str:
+    """A service's log, for assertion messages."""
+    logs = sorted(system.work.glob("logs-*"))
+    return (logs[-1] / f"{name}.log").read_text(errors="replace")[-4000:] if logs else ""
+
+
+def body(response: httpx.Response) -> Any:
+    assert response.headers.get("content-type", "").startswith("application/json"), response.text
+    return response.json()

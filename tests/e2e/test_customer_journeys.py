@@ -1,0 +1,138 @@
+"""The customer journeys of the help article, end to end: services as separate processes, real Kafka
+and PostgreSQL, the Stripe emulator (checked against stripe-mock) and its test clock."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import timedelta
+from typing import Any
+
+import journeys as j
+from system import System, body
+
+from autoletter.runtime.testing import wait_for
+
+
+def new_account() -> str:
+    return f"acc-{uuid.uuid4().hex[:10]}"
+
+
+async def test_incomplete_profile_refuses_checkout_until_completed(system: System) -> None:
+    account = new_account()
+    async with system.client("profile", account) as profile:
+        response = await profile.put(f"/v1/accounts/{account}/profile", json={"name": "Atelier Martin"})
+        assert response.status_code == 200, response.text
+        assert body(response)["missing"] == ["email", "address"]
+    async with system.client("payments", account) as payments:
+
+        async def refused_naming_missing() -> bool:
+            r = await payments.post(f"/v1/accounts/{account}/payment-method/checkout", json={})
+            return r.status_code == 409 and body(r)["details"].get("missing") == ["email", "address"]
+
+        await wait_for(refused_naming_missing, 30, "checkout refused naming email and address")
+        refusal = await payments.post(f"/v1/accounts/{account}/payment-method/checkout", json={})
+        assert body(refusal)["error"] == "profile_incomplete"
+
+    customer_id = await j.complete_profile(system, account)
+    await j.events(system, "profile.events", account, "ProfileCompleted")
+    async with system.emulator() as emulator:
+        customer = await emulator.get(
+            f"/v1/customers/{customer_id}", headers={"Authorization": "Bearer sk_test_123"}
+        )
+        assert customer.status_code == 200, customer.text
+        assert body(customer)["metadata"]["account_id"] == account
+
+
+async def test_good_card_letters_sent_billed_and_paid(system: System) -> None:
+    account = new_account()
+    await j.complete_profile(system, account)
+    await j.add_card(system, account, j.GOOD_CARD)
+    await j.activate(system, account, "standard")
+
+    receipts = [await j.send_letter(system, account) for _ in range(3)]
+    # Letters learns the status from Kafka: a letter racing that event waits as status_pending.
+    assert all(r["status"] in ("accepted", "sent") or r["reason"] == "status_pending" for r in receipts), (
+        receipts
+    )
+    await j.events(system, "letters.events", account, "LetterSent", count=3)
+
+    period = j.period_of(j.now(system))
+    async with system.client("invoicing", account) as invoicing:
+
+        async def usage_shows_three() -> bool:
+            usage = body(await invoicing.get(f"/v1/accounts/{account}/usage", params={"period": period}))
+            return _letters(usage, "standard") == 3
+
+        await wait_for(usage_shows_three, 60, "usage of 3 standard letters")
+
+    await j.advance_past(system, j.next_month_start(j.now(system)))
+    await j.close_period(system, period)
+    [issued] = await j.events(system, "invoicing.events", account, "InvoiceIssued")
+    assert issued.letters == 3 and issued.amount_cents == 3 * 95  # type: ignore[attr-defined]
+    await j.events(system, "payments.events", account, "PaymentSucceeded")
+
+    async def invoice_paid() -> bool:
+        return [i["state"] for i in await j.invoices(system, account)] == ["paid"]
+
+    await wait_for(invoice_paid, 60, "the invoice to be paid")
+
+
+async def test_failing_card_goes_overdue_holds_letters_and_recovers_with_a_new_card(system: System) -> None:
+    account = new_account()
+    customer_id = await j.complete_profile(system, account)
+    await j.add_card(system, account, j.DECLINING_CARD)
+    await j.activate(system, account, "standard")
+    await j.activate(system, account, "registered")
+    await j.send_letter(system, account, "standard")
+    await j.events(system, "letters.events", account, "LetterSent")
+
+    period = j.period_of(j.now(system))
+    await j.advance_past(system, j.next_month_start(j.now(system)))
+    await j.close_period(system, period)
+    await j.events(system, "payments.events", account, "PaymentFailed", final=False)
+
+    for _ in range(3):  # Stripe's retries, a week in all
+        await system.advance(timedelta(days=3))
+    await j.events(system, "payments.events", account, "PaymentFailed", final=True)
+    await j.events(
+        system, "payments.events", account, "ServiceStatusChanged", service="standard", status="overdue"
+    )
+    async with system.client("payments", account) as payments:
+        overview = body(await payments.get(f"/v1/accounts/{account}/billing"))
+    statuses = {s["service"]: s["status"] for s in overview["services"]}
+    assert statuses == {"standard": "overdue", "registered": "active"}
+    assert overview["outstanding_invoices"], overview
+
+    held = await j.send_letter(system, account, "standard")
+    assert (held["status"], held["reason"]) == ("held", "service_overdue")
+
+    async with system.emulator() as emulator:  # the customer changes the card in the portal
+        changed = await emulator.post(
+            f"/_emulator/portal/{customer_id}/payment-methods", json={"card": j.GOOD_CARD, "default": True}
+        )
+        assert changed.status_code == 200, changed.text
+    await j.events(system, "payments.events", account, "PaymentSucceeded")
+    await j.events(
+        system,
+        "payments.events",
+        account,
+        "ServiceStatusChanged",
+        service="standard",
+        status="active",
+        count=2,
+    )
+    sent = await j.events(system, "letters.events", account, "LetterSent", count=2)
+    assert str(sent[-1].letter_id) == held["letter_id"]  # type: ignore[attr-defined]
+
+    period = j.period_of(j.now(system))
+    await j.advance_past(system, j.next_month_start(j.now(system)))
+    await j.close_period(system, period)
+    issued = await j.events(system, "invoicing.events", account, "InvoiceIssued", count=2)
+    assert issued[-1].letters == 1  # type: ignore[attr-defined]
+
+
+def _letters(usage: Any, service: str) -> int:
+    rows = usage.get("services", usage) if isinstance(usage, dict) else usage
+    if isinstance(rows, dict):
+        return int(rows.get(service, {}).get("letters", 0))
+    return sum(int(r.get("letters", 0)) for r in rows if r.get("service") == service)
