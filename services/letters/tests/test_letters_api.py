@@ -6,8 +6,7 @@ import base64
 import json
 
 import pytest
-from conftest import LettersService
-from letters_testkit import letter_body, pdf, recipient, status_changed
+from letters_testkit import LettersService, letter_body, pdf, recipient, status_changed
 
 from autoletter.contracts.common import ServiceStatus
 from autoletter.contracts.payments import StatusReason

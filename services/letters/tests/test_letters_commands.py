@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import base64
 
-from conftest import NOW, LettersService
-from letters_testkit import pdf, recipient, status_changed
+from letters_testkit import NOW, LettersService, pdf, recipient, status_changed
 
 from autoletter.contracts import new_event
 from autoletter.contracts.common import ServiceStatus

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from conftest import NOW, LettersService
-from letters_testkit import status_changed
+from letters_testkit import NOW, LettersService, status_changed
 
 from autoletter.contracts.common import Service, ServiceStatus
 from autoletter.contracts.payments import StatusReason

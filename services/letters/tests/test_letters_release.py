@@ -5,8 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 
-from conftest import LettersService
-from letters_testkit import letter_body, status_changed
+from letters_testkit import LettersService, letter_body, status_changed
 
 from autoletter.contracts.common import ServiceStatus
 from autoletter.contracts.payments import StatusReason

@@ -6,8 +6,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from conftest import LettersService
-from letters_testkit import status_changed
+from letters_testkit import LettersService, status_changed
 from prometheus_client import REGISTRY
 
 from autoletter.contracts.common import ServiceStatus
