@@ -16,7 +16,7 @@ from autoletter.letters.entrypoints import consumers, http
 from autoletter.letters.handlers import LettersContext
 from autoletter.letters.settings import LettersSettings
 from autoletter.letters.submission import DocumentRules
-from autoletter.runtime.clock import Clock, SystemClock
+from autoletter.runtime.clock import Clock
 from autoletter.runtime.service import ServiceRuntime
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -45,7 +45,7 @@ def create_runtime(
 ) -> LettersRuntime:
     """Wire the letters service from its settings (read from the environment when not given)."""
     settings = settings or LettersSettings()
-    clock = clock or SystemClock()
+    clock = clock or settings.make_clock()  # the system clock unless a dev offset file is configured
     ctx = LettersContext(
         clock=clock,
         limits=HoldLimits(default=settings.hold_limit, status_pending=settings.status_pending_limit),
