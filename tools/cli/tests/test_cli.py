@@ -50,3 +50,12 @@ def test_token_is_accepted_by_the_services_verifier(
 def test_unknown_service_is_refused() -> None:
     with pytest.raises(SystemExit):
         build_parser().parse_args(["serve", "billing"])
+
+
+def test_configuration_reference_is_fresh() -> None:
+    from pathlib import Path
+
+    from autoletter.cli.config_reference import render
+
+    path = Path(__file__).parents[3] / "docs" / "configuration.md"
+    assert path.read_text() == render(), "regenerate with `uv run autoletter config > docs/configuration.md`"

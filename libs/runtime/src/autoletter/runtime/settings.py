@@ -42,15 +42,25 @@ class KafkaSettings(BaseSettings):
 
     model_config = SettingsConfigDict(extra="ignore")
 
-    kafka_bootstrap_servers: str = "127.0.0.1:9092"
-    kafka_topic_prefix: str = ""
-    kafka_security_protocol: KafkaSecurity = KafkaSecurity.PLAINTEXT
-    kafka_sasl_mechanism: str = "SCRAM-SHA-512"
-    kafka_sasl_username: str | None = None
-    kafka_sasl_password: SecretStr | None = None
-    kafka_ssl_cafile: str | None = None
+    kafka_bootstrap_servers: str = Field(
+        default="127.0.0.1:9092", description="Kafka bootstrap servers, comma-separated."
+    )
+    kafka_topic_prefix: str = Field(default="", description="Prefix of every topic name (shared clusters).")
+    kafka_security_protocol: KafkaSecurity = Field(
+        default=KafkaSecurity.PLAINTEXT, description="PLAINTEXT, SSL, SASL_PLAINTEXT or SASL_SSL."
+    )
+    kafka_sasl_mechanism: str = Field(
+        default="SCRAM-SHA-512", description="SCRAM-SHA-512, SCRAM-SHA-256 or PLAIN."
+    )
+    kafka_sasl_username: str | None = Field(default=None, description="SASL user.")
+    kafka_sasl_password: SecretStr | None = Field(default=None, description="SASL password (secret).")
+    kafka_ssl_cafile: str | None = Field(
+        default=None, description="CA bundle for TLS; system CAs when unset."
+    )
     #: Tansu and some managed brokers refuse the idempotent producer.
-    kafka_idempotent_producer: bool = True
+    kafka_idempotent_producer: bool = Field(
+        default=True, description="Idempotent producer (off for brokers without it, e.g. Tansu)."
+    )
 
 
 class ServiceSettings(KafkaSettings):
@@ -58,21 +68,30 @@ class ServiceSettings(KafkaSettings):
 
     service_name: ClassVar[str] = "service"
 
-    environment: Environment = Environment.DEVELOPMENT
+    environment: Environment = Field(
+        default=Environment.DEVELOPMENT, description="development, test or production (refuses dev secrets)."
+    )
     database_url: SecretStr = Field(
         default=SecretStr("postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"),
         description="SQLAlchemy URL (postgresql+asyncpg://...).",
     )
     database_schema: str = Field(default="", description="Schema of this service; defaults to its name.")
-    database_pool_size: int = 10
-    http_host: str = "127.0.0.1"
-    http_port: int = 8000
-    jwt_secret: SecretStr = SecretStr(DEV_JWT_SECRET)
-    log_level: str = "INFO"
-    log_json: bool = True
-    graceful_timeout_s: float = 30.0
+    database_pool_size: int = Field(default=10, description="Connections per process (and as many overflow).")
+    http_host: str = Field(default="127.0.0.1", description="Address the HTTP server binds.")
+    http_port: int = Field(default=8000, description="HTTP port.")
+    jwt_secret: SecretStr = Field(
+        default=SecretStr(DEV_JWT_SECRET),
+        description="HS256 secret of the bearer tokens (at least 32 characters).",
+    )
+    log_level: str = Field(default="INFO", description="Log level.")
+    log_json: bool = Field(default=True, description="JSON log lines with correlation_id.")
+    graceful_timeout_s: float = Field(
+        default=30.0, description="Shutdown waits this long for in-flight handlers (above the longest one)."
+    )
     #: Development and tests only: the clock reads an offset (seconds) from this file (OffsetClock).
-    clock_offset_file: Path | None = None
+    clock_offset_file: Path | None = Field(
+        default=None, description="Dev and tests only: the clock adds the seconds written in this file."
+    )
 
     @model_validator(mode="after")
     def _defaults(self) -> ServiceSettings:

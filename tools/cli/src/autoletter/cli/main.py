@@ -37,6 +37,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("account_id")
     p.add_argument("--json", action="store_true", help="print raw JSON")
 
+    sub.add_parser("config", help="print the configuration reference (every setting and its default)")
+
     p = sub.add_parser("dlq", help="inspect and replay dead letters")
     dlq = p.add_subparsers(dest="dlq_command", required=True, metavar="ACTION")
     dlq.add_parser("list", help="dead-letter topics and how many letters each holds")
@@ -55,6 +57,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             return dev.run(args)
         if args.command == "serve":
             return ops.serve(args.service)
+        if args.command == "config":
+            from autoletter.cli.config_reference import render
+
+            print(render(), end="")
+            return 0
         if args.command == "token":
             print(ops.token(args.account, ops=args.ops, hours=args.hours))
             return 0
