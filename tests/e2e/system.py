@@ -34,6 +34,7 @@ class System:
     offset_file: Path
     work: Path
     offset: timedelta = field(default=timedelta(0))
+    logs: Path | None = None
 
     def token(self, account_id: str, *, ops: bool = False) -> str:
         return mint_token(
@@ -91,6 +92,7 @@ def running_system(
         jwt_secret=jwt_secret,
         offset_file=offset_file,
         work=work,
+        logs=logs,
     )
     env = {
         "AUTOLETTER_ENVIRONMENT": "test",
@@ -141,6 +143,34 @@ def running_system(
         started = time.monotonic()
         yield system
         _ = started
+
+
+@contextmanager
+def running_console(system: System) -> Iterator[str]:
+    """The web console as a process in front of the system's services; yields its 127.0.0.1 URL.
+
+    Its public URL is the loopback one, so Checkout sends the browser back to the console (payments
+    accepts redirects to localhost and 127.0.0.1 only)."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    env = {
+        "AUTOLETTER_ENVIRONMENT": "test",
+        "CONSOLE_ENVIRONMENT": "test",
+        "AUTOLETTER_JWT_SECRET": system.jwt_secret,
+        "CONSOLE_JWT_SECRET": system.jwt_secret,
+        "CONSOLE_HTTP_PORT": str(port),
+        "CONSOLE_PUBLIC_URL": url,
+        **{f"CONSOLE_{name.upper()}_URL": base for name, base in system.urls.items()},
+    }
+    logs = system.logs or system.work
+    console = ServerProcess(
+        "console", [sys.executable, "-m", "autoletter.console"], logs / "console.log", env=env
+    )
+    try:
+        console.wait_until(lambda: _ready(f"{url}/readyz"), 60, "ready")
+        yield url
+    finally:
+        console.stop()
 
 
 def service_log(system: System, name: str) -> str:
