@@ -8,6 +8,8 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
 from pypdf import PdfWriter
 from system import System, body
 
@@ -149,3 +151,27 @@ async def advance_past(system: System, moment: datetime) -> None:
     delta = moment - now(system) + timedelta(hours=1)
     if delta > timedelta(0):
         await system.advance(delta)
+
+
+async def consumer_caught_up(system: System, group: str, topic: str, timeout: float = 60) -> None:
+    """Wait until a consumer group has committed everything on its topic right now: the service has
+    applied every event published so far (e.g. letters' copy of the statuses)."""
+    name = system.topic(topic)
+    admin = AIOKafkaAdminClient(bootstrap_servers=system.kafka_bootstrap)
+    consumer = AIOKafkaConsumer(bootstrap_servers=system.kafka_bootstrap)
+    await admin.start()
+    await consumer.start()
+    try:
+        [described] = await admin.describe_topics([name])
+        partitions = [TopicPartition(name, p["partition"]) for p in described["partitions"]]
+        assert partitions, f"no partitions known for {name}"
+        ends = await consumer.end_offsets(partitions)
+
+        async def caught_up() -> bool:
+            committed = await admin.list_consumer_group_offsets(group, partitions=partitions)
+            return all(tp in committed and committed[tp].offset >= end for tp, end in ends.items() if end)
+
+        await wait_for(caught_up, timeout, f"{group} to catch up on {name}")
+    finally:
+        await consumer.stop()
+        await admin.close()

@@ -87,6 +87,7 @@ async def test_failing_card_goes_overdue_holds_letters_and_recovers_with_a_new_c
     await j.events(system, "letters.events", account, "LetterSent")
 
     period = j.period_of(j.now(system))
+    await j.consumer_caught_up(system, "invoicing.usage", "letters.events")
     await j.advance_past(system, j.next_month_start(j.now(system)))
     await j.close_period(system, period)
     await j.events(system, "payments.events", account, "PaymentFailed", final=False)
@@ -103,6 +104,8 @@ async def test_failing_card_goes_overdue_holds_letters_and_recovers_with_a_new_c
     assert statuses == {"standard": "overdue", "registered": "active"}
     assert overview["outstanding_invoices"], overview
 
+    # Letters decides from its own copy of the status: once it has read the overdue status, letters wait.
+    await j.consumer_caught_up(system, "letters.service-status", "payments.events")
     held = await j.send_letter(system, account, "standard")
     assert (held["status"], held["reason"]) == ("held", "service_overdue")
 
@@ -125,6 +128,7 @@ async def test_failing_card_goes_overdue_holds_letters_and_recovers_with_a_new_c
     assert str(sent[-1].letter_id) == held["letter_id"]  # type: ignore[attr-defined]
 
     period = j.period_of(j.now(system))
+    await j.consumer_caught_up(system, "invoicing.usage", "letters.events")  # the ledger has the letter
     await j.advance_past(system, j.next_month_start(j.now(system)))
     await j.close_period(system, period)
     issued = await j.events(system, "invoicing.events", account, "InvoiceIssued", count=2)

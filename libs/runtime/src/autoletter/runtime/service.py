@@ -94,7 +94,9 @@ class ServiceRuntime:
         await admin.start()
         try:
             wanted = list(TOPICS.values()) + [s.topic.dlq(s.group) for s in self.subscriptions]
-            await topics.provision(admin, wanted, self.settings.kafka_topic_prefix)
+            await topics.provision(
+                admin, wanted, self.settings.kafka_topic_prefix, self.settings.kafka_replication_factor
+            )
         finally:
             await admin.close()
 

@@ -58,6 +58,9 @@ class KafkaSettings(BaseSettings):
         default=None, description="CA bundle for TLS; system CAs when unset."
     )
     #: Tansu and some managed brokers refuse the idempotent producer.
+    kafka_replication_factor: int = Field(
+        default=1, ge=1, description="Replicas of each topic the services create (3 on a real cluster)."
+    )
     kafka_idempotent_producer: bool = Field(
         default=True, description="Idempotent producer (off for brokers without it, e.g. Tansu)."
     )

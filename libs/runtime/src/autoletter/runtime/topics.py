@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import contextlib
 from collections.abc import Iterable
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import TopicAlreadyExistsError
 
 from autoletter.contracts import Topic
 
 
-async def provision(admin: AIOKafkaAdminClient, topics: Iterable[Topic], prefix: str = "") -> list[str]:
+async def provision(
+    admin: AIOKafkaAdminClient, topics: Iterable[Topic], prefix: str = "", replication_factor: int = 1
+) -> list[str]:
     """Create the missing topics; existing ones are left as they are. Returns the names created."""
     wanted = {t.full_name(prefix): t for t in topics}
     existing = set(await admin.list_topics())
@@ -19,14 +19,23 @@ async def provision(admin: AIOKafkaAdminClient, topics: Iterable[Topic], prefix:
         NewTopic(
             name,
             num_partitions=t.partitions,
-            replication_factor=1,
+            replication_factor=replication_factor,
             topic_configs={"retention.ms": str(t.retention_ms)},
         )
         for name, t in wanted.items()
         if name not in existing
     ]
-    if missing:
-        # Another replica may create them at the same moment.
-        with contextlib.suppress(TopicAlreadyExistsError):
-            await admin.create_topics(missing)
-    return [t.name for t in missing]
+    if not missing:
+        return []
+    response = await admin.create_topics(missing)
+    created = []
+    for topic, code, *message in response.topic_errors:
+        if code == _TOPIC_ALREADY_EXISTS:
+            continue  # another replica created it at the same moment, or metadata was behind
+        if code:
+            raise RuntimeError(f"could not create topic {topic}: error {code} {message}")
+        created.append(topic)
+    return created
+
+
+_TOPIC_ALREADY_EXISTS = 36
