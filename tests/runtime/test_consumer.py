@@ -60,7 +60,7 @@ async def test_consumer_dying_between_db_commit_and_offset_commit_changes_state_
 ) -> None:
     event = letter_sent(f"acc-{unique}")
 
-    async def offset_never_committed(*_: Any) -> None:
+    async def offset_never_committed(*_: Any, **__: Any) -> None:
         return None  # as if the process died right after the database commit
 
     with monkeypatch.context() as patch:

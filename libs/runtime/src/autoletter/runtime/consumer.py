@@ -99,22 +99,22 @@ class MessageProcessor:
         return self.sub.topic.dlq(self.sub.group).full_name(self._prefix)
 
     async def process(self, records: Sequence[ConsumerRecord[Any, Any]], consumer: AIOKafkaConsumer) -> None:
-        """Handle records (possibly of several partitions), committing each partition's offset after."""
-        by_partition: dict[TopicPartition, list[ConsumerRecord[Any, Any]]] = {}
+        """Handle records (possibly of several partitions): all in one transaction when every one
+        succeeds, else partition by partition, message by message; offsets are committed after."""
+        started = time.perf_counter()
+        by_partition: dict[TopicPartition, list[_Item]] = {}
         for record in records:
-            by_partition.setdefault(TopicPartition(record.topic, record.partition), []).append(record)
-        for tp, part in by_partition.items():
-            items = [self._decode(r) for r in part]
-            started = time.perf_counter()
-            if any(i.poison for i in items) or not await self._try_together(items):
+            tp = TopicPartition(record.topic, record.partition)
+            by_partition.setdefault(tp, []).append(self._decode(record))
+        every = [item for items in by_partition.values() for item in items]
+        if not any(i.poison for i in every) and await self._try_together(every):
+            await self._commit(consumer, {tp: items[-1].record.offset for tp, items in by_partition.items()})
+        else:
+            for tp, items in by_partition.items():
                 for item in items:
                     await self._one_by_one(item)
-                    await self._commit(consumer, tp, item.record.offset)
-            else:
-                await self._commit(consumer, tp, part[-1].offset)
-            metrics.HANDLER_SECONDS.labels(self._service, self.sub.group).observe(
-                time.perf_counter() - started
-            )
+                    await self._commit(consumer, {tp: item.record.offset})
+        metrics.HANDLER_SECONDS.labels(self._service, self.sub.group).observe(time.perf_counter() - started)
 
     def _decode(self, record: ConsumerRecord[Any, Any]) -> _Item:
         try:
@@ -245,15 +245,17 @@ class MessageProcessor:
             },
         )
 
-    async def _commit(self, consumer: AIOKafkaConsumer, tp: TopicPartition, offset: int) -> None:
+    async def _commit(self, consumer: AIOKafkaConsumer, last: dict[TopicPartition, int]) -> None:
+        """Commit explicit offsets: the next one to read after each partition's last handled record."""
         try:
-            await consumer.commit({tp: offset + 1})
+            await consumer.commit({tp: offset + 1 for tp, offset in last.items()})
         except KafkaError:
             # A rebalance took the partition: the message comes back and the inbox skips it.
             log.warning("offset_commit_failed", exc_info=True, extra={"group": self.sub.group})
             return
-        highwater = consumer.highwater(tp)
-        if highwater is not None:
-            metrics.CONSUMER_LAG.labels(self._service, self.sub.group, tp.topic, str(tp.partition)).set(
-                max(highwater - offset - 1, 0)
-            )
+        for tp, offset in last.items():
+            highwater = consumer.highwater(tp)
+            if highwater is not None:
+                metrics.CONSUMER_LAG.labels(self._service, self.sub.group, tp.topic, str(tp.partition)).set(
+                    max(highwater - offset - 1, 0)
+                )
