@@ -74,6 +74,7 @@ async def journey(system: System) -> str:
     await j.events(system, "letters.events", account, "LetterSent")
     # and the month's close, so invoicing talks to Stripe and its close metrics have samples
     period = j.period_of(j.now(system))
+    await j.consumer_caught_up(system, "invoicing.usage", "letters.events")  # the ledger has the letter
     await j.advance_past(system, j.next_month_start(j.now(system)))
     await j.close_period(system, period)
     return account

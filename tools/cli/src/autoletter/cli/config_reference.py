@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+from pathlib import Path
 from typing import Any
 
 from pydantic import SecretStr
@@ -28,6 +29,8 @@ def _default(value: Any) -> str:
         return "(secret: development default, refused in production)" if value.get_secret_value() else ""
     if value is None:
         return ""
+    if isinstance(value, Path) and value.is_absolute():
+        return f"(bundled) {value.name}"  # a file shipped in the package: its location varies per install
     if isinstance(value, list | tuple):
         return ", ".join(map(str, value))
     return str(getattr(value, "value", value))
