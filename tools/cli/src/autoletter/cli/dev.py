@@ -80,6 +80,7 @@ def _wait_ready(name: str, url: str, proc: ServerProcess, timeout: float = 180.0
 def run(args: argparse.Namespace) -> int:
     # SIGTERM behaves like Ctrl-C: the ExitStack then stops every server started so far, in order.
     signal.signal(signal.SIGTERM, _interrupt)
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # even when started with SIGINT ignored
     data: Path = args.dir.resolve()
     if args.fresh and data.exists():
         say(f"--fresh: deleting {data}")
