@@ -44,6 +44,7 @@ class ServerProcess:
         self.log_path = log_path
         log_path.parent.mkdir(parents=True, exist_ok=True)
         self._log = log_path.open("ab")
+        self._log_start = self._log.tell()  # the log is appended to: readiness looks at this run's part only
         self.proc = subprocess.Popen(
             list(argv),
             stdout=self._log,
@@ -65,7 +66,10 @@ class ServerProcess:
         raise ServerFailed(f"{self.name} not {what} after {timeout:.0f}s:\n{self.log_tail()}")
 
     def log_contains(self, needle: str) -> bool:
-        return needle in self.log_path.read_text(errors="replace")
+        """Whether this run (not an earlier one) logged `needle`."""
+        with self.log_path.open("rb") as log:
+            log.seek(self._log_start)
+            return needle in log.read().decode(errors="replace")
 
     def log_tail(self, lines: int = 40) -> str:
         return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
