@@ -105,6 +105,7 @@ def running_system(
         "AUTOLETTER_STRIPE_API_KEY": "sk_test_123",  # a key stripe-mock (behind the emulator) accepts
         "AUTOLETTER_STRIPE_WEBHOOK_SECRET": webhook_secret,
         "AUTOLETTER_GRACEFUL_TIMEOUT_S": "5",
+        "AUTOLETTER_METRICS_INTERVAL_S": "1",
         "LETTERS_SPOOL_DIR": str(work / f"spool-{run}"),
         **{f"{n.upper()}_HTTP_PORT": str(p) for n, p in ports.items()},
         **{f"{n.upper()}_DATABASE_SCHEMA": f"e2e{run}_{n}" for n in SERVICES},

@@ -114,7 +114,7 @@ def start(
             check=True,
             capture_output=True,
         )
-    proc = ServerProcess("kafka", [*jvm, "kafka.Kafka", str(props)], data_dir / "kafka.log")
+    proc = ServerProcess("kafka", [*jvm, "kafka.Kafka", str(props)], data_dir / "kafka.log", open_files=True)
     proc.wait_until(lambda: proc.log_contains(_READY), timeout, "started")
     return KafkaServer(bootstrap=f"127.0.0.1:{port}", process=proc, data_dir=data_dir)
 

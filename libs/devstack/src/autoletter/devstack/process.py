@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import resource
 import signal
 import socket
 import subprocess
@@ -29,6 +30,21 @@ def port_open(host: str, port: int) -> bool:
     return False
 
 
+#: A broker keeps several files open per partition; tests create thousands of (prefixed) partitions.
+OPEN_FILES = 262_144
+
+
+def _raise_open_files_limit() -> None:
+    """In the child: lift the open-files limit as far as we may (root may raise the hard limit)."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    for limit in ((OPEN_FILES, max(hard, OPEN_FILES)), (max(soft, min(hard, OPEN_FILES)), hard)):
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, limit)
+            return
+        except (ValueError, OSError):
+            continue
+
+
 class ServerProcess:
     """A child process in its own session, logging to a file."""
 
@@ -39,6 +55,7 @@ class ServerProcess:
         log_path: Path,
         env: dict[str, str] | None = None,
         cwd: Path | None = None,
+        open_files: bool = False,
     ) -> None:
         self.name = name
         self.log_path = log_path
@@ -52,6 +69,7 @@ class ServerProcess:
             env={**os.environ, **(env or {})},
             cwd=cwd,
             start_new_session=True,
+            preexec_fn=_raise_open_files_limit if open_files else None,
         )
 
     def wait_until(self, ready: Callable[[], bool], timeout: float, what: str) -> None:

@@ -252,10 +252,3 @@ class MessageProcessor:
         except KafkaError:
             # A rebalance took the partition: the message comes back and the inbox skips it.
             log.warning("offset_commit_failed", exc_info=True, extra={"group": self.sub.group})
-            return
-        for tp, offset in last.items():
-            highwater = consumer.highwater(tp)
-            if highwater is not None:
-                metrics.CONSUMER_LAG.labels(self._service, self.sub.group, tp.topic, str(tp.partition)).set(
-                    max(highwater - offset - 1, 0)
-                )

@@ -15,13 +15,14 @@ from faststream.kafka import KafkaBroker
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 
-from autoletter.contracts import TOPICS, Topic
+from autoletter.contracts import Topic
 from autoletter.runtime import db, metrics, migrations, topics
 from autoletter.runtime.broker import create_broker, register
 from autoletter.runtime.clock import Clock
 from autoletter.runtime.consumer import MessageProcessor, RetryPolicy, Subscription
 from autoletter.runtime.http import error_body, install_error_handlers
 from autoletter.runtime.kafka import Producer, connection_options
+from autoletter.runtime.lag import observe_lag
 from autoletter.runtime.relay import OutboxRelay
 from autoletter.runtime.settings import ServiceSettings
 
@@ -93,7 +94,9 @@ class ServiceRuntime:
         admin = AIOKafkaAdminClient(**connection_options(self.settings, f"{self.producer_name}-admin"))
         await admin.start()
         try:
-            wanted = list(TOPICS.values()) + [s.topic.dlq(s.group) for s in self.subscriptions]
+            # What this service uses: the topics it publishes and consumes, and its dead-letter topics.
+            used = {t.name: t for t in (*self.publishes, *(s.topic for s in self.subscriptions))}
+            wanted = [*used.values(), *(s.topic.dlq(s.group) for s in self.subscriptions)]
             await topics.provision(
                 admin, wanted, self.settings.kafka_topic_prefix, self.settings.kafka_replication_factor
             )
@@ -109,6 +112,12 @@ class ServiceRuntime:
             for processor in self.processors:
                 register(self.broker, processor, self.settings.kafka_topic_prefix)
             await self.broker.start()
+        if self.processors:
+            groups = [(p.sub.group, self.topic_name(p.sub.topic)) for p in self.processors]
+            self._spawn(
+                "consumer-lag",
+                observe_lag(self.settings, self.producer_name, groups, self.settings.metrics_interval_s),
+            )
         for job in self.background:
             self._spawn(getattr(job, "__name__", "background"), job(self))
         self.ready = True

@@ -91,6 +91,9 @@ class ServiceSettings(KafkaSettings):
     graceful_timeout_s: float = Field(
         default=30.0, description="Shutdown waits this long for in-flight handlers (above the longest one)."
     )
+    metrics_interval_s: float = Field(
+        default=15.0, gt=0, description="How often gauges read from the broker or database are refreshed."
+    )
     #: Development and tests only: the clock reads an offset (seconds) from this file (OffsetClock).
     clock_offset_file: Path | None = Field(
         default=None, description="Dev and tests only: the clock adds the seconds written in this file."

@@ -38,7 +38,6 @@ class InvoicingSettings(ServiceSettings):
         default=6 * 3600, ge=0, description="Wait after a month ends before closing it (late letters)."
     )
     close_check_interval_s: float = Field(default=300.0, gt=0)
-    metrics_refresh_s: float = Field(default=15.0, gt=0)
 
     @model_validator(mode="after")
     def _no_dev_stripe_key_in_production(self) -> InvoicingSettings:

@@ -73,7 +73,7 @@ def create_runtime(
         await metrics.refresh(letters_rt.sessions, clock.now())
 
     async def metrics_job(rt: ServiceRuntime) -> None:
-        await run_periodically(refresh_metrics, settings.metrics_refresh_interval_s, "metrics")
+        await run_periodically(refresh_metrics, settings.metrics_interval_s, "metrics")
 
     letters_rt = LettersRuntime(
         settings,

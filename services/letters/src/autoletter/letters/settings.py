@@ -34,4 +34,3 @@ class LettersSettings(ServiceSettings):
     dispatch_poll_interval_s: float = Field(default=1.0, gt=0, description="Dispatcher poll when not woken.")
     dispatch_retry_delay_s: float = Field(default=5.0, gt=0, description="First retry of a failed dispatch.")
     expiry_sweep_interval_s: float = Field(default=30.0, gt=0, description="How often held letters expire.")
-    metrics_refresh_interval_s: float = Field(default=15.0, gt=0, description="How often gauges are read.")

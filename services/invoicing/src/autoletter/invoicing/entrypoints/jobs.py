@@ -53,4 +53,4 @@ async def refresh_gauges(runtime: InvoicingRuntime) -> None:
                     metrics.INVOICES.labels(state).set(n)
         except Exception:
             log.warning("gauge_refresh_failed", exc_info=True)
-        await asyncio.sleep(runtime.settings.metrics_refresh_s)
+        await asyncio.sleep(runtime.settings.metrics_interval_s)

@@ -137,11 +137,11 @@ async def update_gauges(runtime: ServiceRuntime) -> None:
     metrics.EVENTS_FAILED.set(states.get(event_store.FAILED, 0))
 
 
-async def refresh_gauges(runtime: ServiceRuntime, interval_s: float = 15.0) -> None:
-    """Background task: keep the gauges fresh."""
+async def refresh_gauges(runtime: ServiceRuntime) -> None:
+    """Background task: keep the gauges fresh (every `metrics_interval_s`)."""
     while True:
         try:
             await update_gauges(runtime)
         except Exception:
             log.warning("metrics_refresh_failed", exc_info=True)
-        await asyncio.sleep(interval_s)
+        await asyncio.sleep(runtime.settings.metrics_interval_s)
