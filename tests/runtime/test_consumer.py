@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import pytest
@@ -175,3 +176,22 @@ async def test_unknown_event_types_are_skipped(cfg: sample.SampleSettings, uniqu
         await count_effects(rt, 1)
         assert [r.event_id for r in await sample.effects(rt)] == [after.event_id]
         assert await dlq.list_dead_letters(cfg, rt.processors[0].dlq_topic) == []
+
+
+async def test_shutdown_lets_the_in_flight_handler_finish_and_commit(
+    cfg: sample.SampleSettings, unique: str
+) -> None:
+    started = asyncio.Event()
+
+    async def slow(session: Any, event: Any) -> None:
+        started.set()
+        await asyncio.sleep(1.0)  # the work in flight when the service is told to stop
+        await sample.record_effect(session, event)
+
+    event = letter_sent(f"acc-{unique}")
+    rt = sample.runtime(cfg, handler=slow)
+    async with rt.running():
+        await publish(cfg.kafka_bootstrap_servers, topic(cfg), event)
+        await asyncio.wait_for(started.wait(), 30)
+    # Stopped: the handler was not cancelled half-way, its effect committed.
+    assert [r.event_id for r in await sample.effects(rt)] == [event.event_id]
