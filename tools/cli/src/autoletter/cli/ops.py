@@ -95,8 +95,12 @@ async def close_period(period: str, invoicing_url: str) -> int:
             if line != last:
                 print(f"  {line}", flush=True)
                 last = line
-            if state.get("status") in ("succeeded", "completed", "done", "failed", "finished"):
-                return 0 if state.get("status") != "failed" else 1
+            if state.get("status") in (
+                "completed",
+                "skipped",
+                "failed",
+            ):  # skipped: another run has the period
+                return 1 if state.get("status") == "failed" else 0
             await asyncio.sleep(1)
 
 
