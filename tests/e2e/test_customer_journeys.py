@@ -140,3 +140,17 @@ def _letters(usage: Any, service: str) -> int:
     if isinstance(rows, dict):
         return int(rows.get(service, {}).get("letters", 0))
     return sum(int(r.get("letters", 0)) for r in rows if r.get("service") == service)
+
+
+async def test_a_customer_stripe_already_has_for_the_account_is_reused_not_duplicated(system: System) -> None:
+    """Idempotency keys are forgotten after a day: payments finds the customer by our metadata."""
+    account = new_account()
+    async with system.emulator() as emulator:
+        earlier = await emulator.post(
+            "/v1/customers",
+            headers={"Authorization": "Bearer sk_test_123"},
+            data={"name": "Atelier Martin", "metadata[account_id]": account},
+        )
+        assert earlier.status_code == 200, earlier.text
+    customer_id = await j.complete_profile(system, account)
+    assert customer_id == body(earlier)["id"]

@@ -63,6 +63,16 @@ async def test_customer_is_created_retrieved_and_updated(emulator: Emulator, rec
     assert updates[0]["data"]["previous_attributes"] == {"email": "billing@example.fr"}
 
 
+async def test_customers_are_found_by_our_metadata(emulator: Emulator) -> None:
+    customer_id = await new_customer(emulator)
+    found = await emulator.stripe.v1.customers.search_async(
+        params={"query": "metadata['account_id']:'acc-1'"}
+    )
+    assert [c.id for c in found.data] == [customer_id]
+    none = await emulator.stripe.v1.customers.search_async(params={"query": "metadata['account_id']:'acc-2'"})
+    assert none.data == []
+
+
 async def test_unknown_customer_is_a_404_resource_missing(emulator: Emulator) -> None:
     with pytest.raises(stripe.InvalidRequestError) as err:
         await emulator.stripe.v1.customers.retrieve_async("cus_doesnotexist0")

@@ -78,6 +78,7 @@ def _on_invoice(action: Any) -> Handler:
 
 ROUTES: list[tuple[str, str, Handler]] = [
     ("POST", "/v1/customers", lambda em, c: accounts.create_customer(em, c.params)),
+    ("GET", "/v1/customers/search", lambda em, c: invoices.search_customers(em, c.params)),
     ("GET", "/v1/customers/{customer}", _get("customer", "customer")),
     ("POST", "/v1/customers/{customer}",
      lambda em, c: accounts.update_customer(em, c.path["customer"], c.params)),

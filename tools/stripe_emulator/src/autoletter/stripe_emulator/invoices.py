@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import re
+from collections.abc import Iterable
 from decimal import ROUND_HALF_EVEN, Decimal, InvalidOperation
 from typing import Any
 
@@ -234,28 +235,34 @@ def paginate(objects: list[dict[str, Any]], params: dict[str, Any], url: str) ->
     return result
 
 
+def search_invoices(em: Emulator, params: dict[str, Any]) -> dict[str, Any]:
+    """`GET /v1/invoices/search`."""
+    return search(em.state.invoices.values(), params, "/v1/invoices/search")
+
+
+def search_customers(em: Emulator, params: dict[str, Any]) -> dict[str, Any]:
+    """`GET /v1/customers/search` (payments looks its customer up by our metadata before creating)."""
+    return search(em.state.customers.values(), params, "/v1/customers/search")
+
+
 _CLAUSE = re.compile(
     r"""^\s*(metadata\[['"](?P<key>[^'"]+)['"]\]|(?P<field>[a-z_]+))\s*:\s*['"](?P<value>[^'"]*)['"]\s*$"""
 )
 
 
-def search_invoices(em: Emulator, params: dict[str, Any]) -> dict[str, Any]:
-    """Stripe's search language, the part we need: `field:'v'` and `metadata['k']:'v'` joined by AND."""
+def search(objects: Iterable[dict[str, Any]], params: dict[str, Any], url: str) -> dict[str, Any]:
+    """A search_result of the objects matching every clause of `params["query"]`."""
     query = params.get("query") or ""
     clauses = [_CLAUSE.match(part) for part in re.split(r"\s+AND\s+", query.strip())]
     if not query.strip() or not all(clauses):
         raise invalid(f"The emulator cannot parse the search query: {query}", param="query")
-    found = [
-        invoice
-        for invoice in em.state.invoices.values()
-        if all(_matches(invoice, m) for m in clauses if m is not None)
-    ]
-    result = paginate(found, {"limit": params.get("limit", 10)}, "/v1/invoices/search")
+    found = [obj for obj in objects if all(_matches(obj, m) for m in clauses if m is not None)]
+    result = paginate(found, {"limit": params.get("limit", 10)}, url)
     result.update(object="search_result", next_page=None)
     return result
 
 
-def _matches(invoice: dict[str, Any], clause: re.Match[str]) -> bool:
+def _matches(obj: dict[str, Any], clause: re.Match[str]) -> bool:
     if clause.group("key"):
-        return (invoice["metadata"] or {}).get(clause.group("key")) == clause.group("value")
-    return str(invoice.get(clause.group("field"))) == clause.group("value")
+        return (obj.get("metadata") or {}).get(clause.group("key")) == clause.group("value")
+    return str(obj.get(clause.group("field"))) == clause.group("value")

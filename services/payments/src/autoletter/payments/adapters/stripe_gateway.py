@@ -8,6 +8,7 @@ makes a second object.
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -47,6 +48,9 @@ class PaymentFailure:
     message: str | None
 
 
+_SEARCHABLE = re.compile(r"[A-Za-z0-9_.:@-]{1,64}")
+
+
 class StripeGateway:
     """The adapter over stripe-python's async methods."""
 
@@ -54,6 +58,16 @@ class StripeGateway:
         self._stripe = client
 
     async def create_customer(self, account_id: str, details: CustomerDetails) -> str:
+        """The account's customer: found by our metadata first, because idempotency keys are forgotten
+        after about a day and a replayed ProfileCompleted must not create a second customer."""
+        if _SEARCHABLE.fullmatch(account_id):  # never let an id change the query's meaning
+            found = await self._stripe.v1.customers.search_async(
+                params={"query": f"metadata['account_id']:'{account_id}'", "limit": 10}
+            )
+            for existing in found.data:
+                metadata = existing.metadata.to_dict() if existing.metadata else {}
+                if metadata.get("account_id") == account_id:
+                    return str(existing.id)
         customer = await self._stripe.v1.customers.create_async(
             params=cast(Any, {**details.params(), "metadata": {"account_id": account_id}}),
             options={"idempotency_key": f"customer:{account_id}"},
