@@ -101,7 +101,8 @@ class CloseRunner:
             metrics.CLOSE_RUNNING.inc()
             requests_before = self._stripe_requests()
             reporter = asyncio.create_task(self._report(run_id, progress, requests_before))
-            status, error = "failed", "interrupted"
+            status = "failed"
+            error: str | None = "interrupted"
             try:
                 await self._close.run(period, run_id, progress)
                 status = "completed" if progress.failed == 0 else "failed"
