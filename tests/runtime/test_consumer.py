@@ -12,7 +12,7 @@ from test_outbox import letter_sent
 
 from autoletter.contracts import encode, headers_for
 from autoletter.runtime import dlq
-from autoletter.runtime.consumer import MessageProcessor
+from autoletter.runtime.consumer import MessageProcessor, RetryPolicy
 from autoletter.runtime.testing import publish, wait_for
 
 
@@ -195,3 +195,83 @@ async def test_shutdown_lets_the_in_flight_handler_finish_and_commit(
         await asyncio.wait_for(started.wait(), 30)
     # Stopped: the handler was not cancelled half-way, its effect committed.
     assert [r.event_id for r in await sample.effects(rt)] == [event.event_id]
+
+
+async def test_a_bad_json_body_labelled_json_goes_to_the_dead_letter_topic_alone(
+    cfg: sample.SampleSettings, unique: str
+) -> None:
+    account = f"acc-{unique}"
+    producer = AIOKafkaProducer(bootstrap_servers=cfg.kafka_bootstrap_servers)
+    await producer.start()
+    rt = sample.runtime(cfg, batch_size=50)
+    try:
+        async with rt.running():
+            await producer.send_and_wait(
+                topic(cfg), b"{oops", key=account.encode(), headers=[("content-type", b"application/json")]
+            )
+            after = letter_sent(account)
+            await publish(cfg.kafka_bootstrap_servers, topic(cfg), after)
+            await count_effects(rt, 1)
+
+            async def dead_lettered() -> bool:
+                return len(await dlq.list_dead_letters(cfg, rt.processors[0].dlq_topic)) == 1
+
+            await wait_for(dead_lettered, 30, "the dead letter")
+    finally:
+        await producer.stop()
+
+
+async def test_a_dead_letter_topic_that_cannot_be_written_rewinds_instead_of_skipping(
+    cfg: sample.SampleSettings, unique: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    failures = {"left": 2}
+    original = MessageProcessor._dead_letter
+
+    async def flaky_dead_letter(self: MessageProcessor, *args: Any) -> None:
+        if failures["left"] > 0:
+            failures["left"] -= 1
+            raise ConnectionError("the broker is unreachable")
+        await original(self, *args)
+
+    monkeypatch.setattr(MessageProcessor, "_dead_letter", flaky_dead_letter)
+    account = f"acc-{unique}"
+    producer = AIOKafkaProducer(bootstrap_servers=cfg.kafka_bootstrap_servers)
+    await producer.start()
+    rt = sample.runtime(cfg, retry=RetryPolicy(attempts=2, first_delay=0.01, max_delay=0.2))
+    try:
+        async with rt.running():
+            await producer.send_and_wait(topic(cfg), b"not json", key=account.encode())
+            after = letter_sent(account)
+            await publish(cfg.kafka_bootstrap_servers, topic(cfg), after)
+            await count_effects(rt, 1)
+
+            async def dead_lettered() -> bool:
+                return len(await dlq.list_dead_letters(cfg, rt.processors[0].dlq_topic)) == 1
+
+            await wait_for(dead_lettered, 30, "the dead letter, once the topic is writable again")
+    finally:
+        await producer.stop()
+    assert failures["left"] == 0
+
+
+async def test_a_database_outage_is_waited_out_not_dead_lettered(
+    cfg: sample.SampleSettings, unique: str
+) -> None:
+    from sqlalchemy.exc import OperationalError
+
+    outage = {"left": 8}  # more than the retry budget for handler errors
+
+    async def during_outage(session: Any, event: Any) -> None:
+        if outage["left"] > 0:
+            outage["left"] -= 1
+            raise OperationalError("SELECT 1", {}, ConnectionError("connection refused"))
+        await sample.record_effect(session, event)
+
+    rt = sample.runtime(
+        cfg, handler=during_outage, retry=RetryPolicy(attempts=3, first_delay=0.01, max_delay=0.05)
+    )
+    async with rt.running():
+        event = letter_sent(f"acc-{unique}")
+        await publish(cfg.kafka_bootstrap_servers, topic(cfg), event)
+        await count_effects(rt, 1)
+        assert await dlq.list_dead_letters(cfg, rt.processors[0].dlq_topic) == []

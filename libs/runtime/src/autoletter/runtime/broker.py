@@ -46,6 +46,11 @@ def create_broker(settings: ServiceSettings) -> KafkaBroker:
     )
 
 
+async def _raw_records(message: KafkaMessage) -> None:
+    """Keep FastStream from decoding bodies: the processor decodes each record and dead-letters bad ones."""
+    return None
+
+
 def register(broker: KafkaBroker, processor: MessageProcessor, topic_prefix: str) -> None:
     """Subscribe the processor. MANUAL ack policy: we commit explicit offsets ourselves, after the
     transaction or the dead-letter publish (PITFALLS: every other policy can lose or skip messages)."""
@@ -57,6 +62,7 @@ def register(broker: KafkaBroker, processor: MessageProcessor, topic_prefix: str
 
     broker.subscriber(
         sub.topic.full_name(topic_prefix),
+        decoder=_raw_records,  # we decode ourselves: FastStream's JSON decoding could fail a whole batch
         group_id=sub.group,
         batch=True,
         max_records=sub.batch_size,

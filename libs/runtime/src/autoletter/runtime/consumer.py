@@ -14,8 +14,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+import stripe
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.errors import KafkaError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from autoletter.contracts import DecodeError, Envelope, Topic, UnknownEventType, decode
@@ -26,6 +28,29 @@ log = logging.getLogger(__name__)
 
 Handler = Callable[[AsyncSession, Any], Awaitable[None]]
 BatchHandler = Callable[[AsyncSession, list[Any]], Awaitable[None]]
+
+
+class TransientError(Exception):
+    """Raised by a handler when a dependency is unavailable: retried without limit, never dead-lettered."""
+
+
+#: Failures of the database or the network, as opposed to failures of the message or the handler.
+_TRANSIENT: tuple[type[BaseException], ...] = (
+    TransientError,
+    OperationalError,
+    InterfaceError,
+    ConnectionError,
+    TimeoutError,
+    stripe.APIConnectionError,
+    stripe.RateLimitError,
+)
+
+
+def is_transient(exc: BaseException) -> bool:
+    """True for an outage (wait it out), False for an error the message causes (count it)."""
+    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+        return True
+    return isinstance(exc, _TRANSIENT)
 
 
 class PoisonMessage(Exception):
@@ -44,7 +69,8 @@ class Subscription:
     group: str
     handlers: Mapping[type[Envelope], Handler] = field(default_factory=dict)
     batch_size: int = 1
-    #: Optional: receives every new message of `batch_types` of a batch in one call (bulk writes).
+    #: Optional: receives every new message of `batch_types` of a batch in one call (bulk writes),
+    #: after the batch's other messages: use it only for types whose effects are independent of them.
     batch_handler: BatchHandler | None = None
     batch_types: tuple[type[Envelope], ...] = ()
 
@@ -100,20 +126,34 @@ class MessageProcessor:
 
     async def process(self, records: Sequence[ConsumerRecord[Any, Any]], consumer: AIOKafkaConsumer) -> None:
         """Handle records (possibly of several partitions): all in one transaction when every one
-        succeeds, else partition by partition, message by message; offsets are committed after."""
+        succeeds, else partition by partition, message by message; offsets are committed after.
+        Should anything still fail (e.g. the dead-letter topic cannot be written), the consumer is
+        rewound to the first record not finished, so no later commit can skip it."""
         started = time.perf_counter()
         by_partition: dict[TopicPartition, list[_Item]] = {}
         for record in records:
             tp = TopicPartition(record.topic, record.partition)
             by_partition.setdefault(tp, []).append(self._decode(record))
-        every = [item for items in by_partition.values() for item in items]
-        if not any(i.poison for i in every) and await self._try_together(every):
-            await self._commit(consumer, {tp: items[-1].record.offset for tp, items in by_partition.items()})
-        else:
-            for tp, items in by_partition.items():
-                for item in items:
-                    await self._one_by_one(item)
-                    await self._commit(consumer, {tp: item.record.offset})
+        unfinished = {tp: items[0].record.offset for tp, items in by_partition.items()}
+        try:
+            every = [item for items in by_partition.values() for item in items]
+            if not any(i.poison for i in every) and await self._try_together(every):
+                await self._commit(
+                    consumer, {tp: items[-1].record.offset for tp, items in by_partition.items()}
+                )
+                unfinished.clear()
+            else:
+                for tp, items in by_partition.items():
+                    for item in items:
+                        await self._one_by_one(item)
+                        await self._commit(consumer, {tp: item.record.offset})
+                        unfinished[tp] = item.record.offset + 1
+                    del unfinished[tp]
+        except Exception:
+            log.exception("batch_failed_rewinding", extra={"group": self.sub.group})
+            for tp, offset in unfinished.items():
+                consumer.seek(tp, offset)
+            await asyncio.sleep(self._retry.max_delay)  # the failure is outside the handler: give it time
         metrics.HANDLER_SECONDS.labels(self._service, self.sub.group).observe(time.perf_counter() - started)
 
     def _decode(self, record: ConsumerRecord[Any, Any]) -> _Item:
@@ -180,7 +220,9 @@ class MessageProcessor:
         if item.poison:
             await self._dead_letter(item, "undecodable", item.poison)
             return
-        for attempt in range(1, self._retry.attempts + 1):
+        attempt = 0
+        while True:
+            attempt += 1
             try:
                 async with self._sessions.begin() as session:
                     new: set[Any] = set()
@@ -198,6 +240,15 @@ class MessageProcessor:
                 await self._dead_letter(item, "rejected", exc.reason)
                 return
             except Exception as exc:
+                if is_transient(exc):
+                    # Database or network down: not the message's fault. Wait it out, never dead-letter.
+                    metrics.RETRIES.labels(self._service, self.sub.group).inc()
+                    log.warning(
+                        "infrastructure_unavailable",
+                        extra={"group": self.sub.group, "error": f"{type(exc).__name__}: {exc}"},
+                    )
+                    await asyncio.sleep(self._retry.max_delay)
+                    continue
                 if attempt == self._retry.attempts:
                     await self._dead_letter(item, "retries_exhausted", f"{type(exc).__name__}: {exc}")
                     return

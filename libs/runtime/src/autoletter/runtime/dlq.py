@@ -85,9 +85,8 @@ async def replay(settings: KafkaSettings, dlq_topic: str, offsets: Iterable[int]
     """Publish the chosen dead letters (all when offsets is None) back to their original topic, with
     their original key and headers. Consumers deduplicate by event_id, so a replay is safe to repeat."""
     chosen = set(offsets) if offsets is not None else None
-    letters = [
-        d for d in await list_dead_letters(settings, dlq_topic) if chosen is None or d.offset in chosen
-    ]
+    every = await list_dead_letters(settings, dlq_topic, limit=10**9)  # every one kept, not a page
+    letters = [d for d in every if chosen is None or d.offset in chosen]
     producer = Producer(settings, "autoletter-dlq-replay")
     try:
         await producer.send_all(

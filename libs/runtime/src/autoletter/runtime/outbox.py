@@ -21,7 +21,11 @@ async def add(session: AsyncSession, *messages: Envelope) -> None:
     account's advisory lock is taken before the id is drawn from the sequence."""
     if not messages:
         return
-    await lock_accounts(session, "outbox", [m.account_id for m in messages])
+    # Scoped by producer: services sharing one database must not serialise on each other's accounts.
+    for producer in sorted({m.producer for m in messages}):
+        await lock_accounts(
+            session, f"outbox:{producer}", [m.account_id for m in messages if m.producer == producer]
+        )
     await session.execute(
         outbox.insert(),
         [
