@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import tempfile
 import uuid
 from collections.abc import Iterator
@@ -10,6 +11,15 @@ from pathlib import Path
 import pytest
 
 from autoletter.devstack import servers
+
+try:  # property tests: no timing deadlines on a shared 2-core machine, and repeatable examples in CI
+    from hypothesis import settings as hypothesis_settings
+
+    hypothesis_settings.register_profile("ci", derandomize=True, deadline=None, print_blob=True)
+    hypothesis_settings.register_profile("dev", deadline=None)
+    hypothesis_settings.load_profile("ci" if os.environ.get("CI") else "dev")
+except ImportError:  # the plugin also serves environments without hypothesis
+    pass
 
 
 @pytest.fixture(scope="session")
