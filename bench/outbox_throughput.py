@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import signal
 import sys
 import time
 import uuid
@@ -15,6 +16,10 @@ from pathlib import Path
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from sqlalchemy import text
+
+from autoletter.contracts import TOPICS
+from autoletter.runtime.service import ServiceRuntime
 
 sys.path.insert(0, str(Path(__file__).parent))
 sys.path.insert(0, str(Path(__file__).parents[1] / "tests" / "runtime"))
@@ -64,11 +69,31 @@ async def raw_kafka(bootstrap: str, payloads: list[tuple[bytes, bytes]]) -> floa
     return elapsed
 
 
-async def through_outbox(bootstrap: str, database_url: str, events: list) -> float:
-    """Seconds from the first commit until the inbox consumer has recorded every event."""
+async def through_outbox(bootstrap: str, database_url: str, events: list, split: bool = False) -> float:
+    """Seconds from the first commit until the inbox consumer has recorded every event. With `split`,
+    the consuming service runs in its own process, as it does in production (another service)."""
     prefix = f"bench{uuid.uuid4().hex[:8]}."
     cfg = sample.settings(database_url, f"bench_{uuid.uuid4().hex[:8]}", bootstrap, prefix)
+    consumer_cfg = sample.settings(database_url, f"bench_{uuid.uuid4().hex[:8]}", bootstrap, prefix)
     rt = sample.runtime(cfg, batch_size=500, bulk=True)
+    effects_rt = rt
+    child = None
+    if split:
+        rt = ServiceRuntime(cfg, migrations=sample.MIGRATIONS, publishes=[TOPICS["letters.events"]])
+        effects_rt = sample.runtime(consumer_cfg, batch_size=500, bulk=True)
+        await effects_rt.prepare()  # schema and topics exist before the child joins its group
+        child = await asyncio.create_subprocess_exec(
+            sys.executable,
+            __file__,
+            "--consume",
+            database_url,
+            consumer_cfg.database_schema,
+            bootstrap,
+            prefix,
+            stdout=asyncio.subprocess.PIPE,
+        )
+        assert child.stdout is not None
+        await child.stdout.readline()  # "ready"
     async with rt.running():
         started = time.perf_counter()
 
@@ -81,19 +106,32 @@ async def through_outbox(bootstrap: str, database_url: str, events: list) -> flo
         chunks = [events[i : i + 100] for i in range(0, len(events), 100)]
         await asyncio.gather(*(writer(chunks[w::4]) for w in range(4)))
         print(f"  committed all after {time.perf_counter() - started:.2f} s")
+        published = False
         while True:
             async with rt.engine.connect() as conn:
-                from sqlalchemy import text
-
-                done = await conn.scalar(text("SELECT count(*) FROM effects"))
                 pending = await conn.scalar(text("SELECT count(*) FROM outbox WHERE published_at IS NULL"))
-            if pending == 0 and not getattr(rt, "_published_at", None):
-                rt._published_at = time.perf_counter()
-                print(f"  published all after {rt._published_at - started:.2f} s")
+            async with effects_rt.engine.connect() as conn:
+                done = await conn.scalar(text("SELECT count(*) FROM effects"))
+            if pending == 0 and not published:
+                published = True
+                print(f"  published all after {time.perf_counter() - started:.2f} s")
             if done >= len(events):
                 break
             await asyncio.sleep(0.05)
-        return time.perf_counter() - started
+        elapsed = time.perf_counter() - started
+    if child is not None:
+        child.terminate()
+        await child.wait()
+        await effects_rt.engine.dispose()
+    return elapsed
+
+
+async def consume_only(database_url: str, schema: str, bootstrap: str, prefix: str) -> None:
+    """The consuming service, alone in this process, until terminated."""
+    rt = sample.runtime(sample.settings(database_url, schema, bootstrap, prefix), batch_size=500, bulk=True)
+    async with rt.running():
+        print("ready", flush=True)
+        await asyncio.Event().wait()
 
 
 async def main(count: int) -> None:
@@ -104,13 +142,22 @@ async def main(count: int) -> None:
         await raw_kafka(bootstrap, payloads[:1000])  # warm up the broker and the JIT
         raw = await raw_kafka(bootstrap, payloads)
         outbox = await through_outbox(bootstrap, database_url, events)
+        split = await through_outbox(bootstrap, database_url, events, split=True)
         print(f"events: {count}")
         print(f"raw aiokafka produce+consume: {count / raw:,.0f} msg/s ({raw:.2f} s)")
         print(f"outbox commit->relay->inbox consumer: {count / outbox:,.0f} msg/s ({outbox:.2f} s)")
         print(f"ratio outbox/raw: {raw / outbox:.2f} (target >= 0.5)")
+        print(
+            f"consumer in its own process: {count / split:,.0f} msg/s ({split:.2f} s),"
+            f" ratio {raw / split:.2f}"
+        )
 
 
 if __name__ == "__main__":
+    if sys.argv[1:2] == ["--consume"]:
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+        asyncio.run(consume_only(*sys.argv[2:6]))
+        sys.exit(0)
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--events", type=int, default=20000)
     asyncio.run(main(parser.parse_args().events))
