@@ -121,7 +121,8 @@ def apply_outcome(
             return None  # an older attempt delivered late
         same = (
             outcome.attempt_count == current.attempt_count
-            and outcome.failure_code == current.failure_code
+            # the decline code is looked up after this check: an outcome without one carries no news
+            and (outcome.failure_code or current.failure_code) == current.failure_code
             and outcome.next_attempt_at == current.next_attempt_at
         )
         if same:
@@ -133,5 +134,7 @@ def apply_outcome(
         attempt_count=max(outcome.attempt_count, current.attempt_count),
         next_attempt_at=outcome.next_attempt_at,
         hosted_invoice_url=outcome.hosted_invoice_url or current.hosted_invoice_url,
-        failure_code=outcome.failure_code if target in UNPAID else current.failure_code,
+        failure_code=(outcome.failure_code or current.failure_code)
+        if target in UNPAID
+        else current.failure_code,
     )

@@ -52,7 +52,7 @@ async def stripe_webhook(request: Request) -> dict[str, Any]:
             settings.stripe_webhook_secret.get_secret_value(),
             settings.stripe_webhook_tolerance_s,
         )
-    except stripe.SignatureVerificationError as exc:
+    except (stripe.SignatureVerificationError, ValueError) as exc:  # ValueError: a body that is not UTF-8
         metrics.WEBHOOKS.labels("other", "signature_invalid").inc()
         raise ApiError(400, "invalid_signature", "The Stripe-Signature header does not verify.") from exc
     try:

@@ -40,9 +40,16 @@ def _when(event: StoredEvent) -> datetime:
     return event.stripe_created
 
 
+def _older_than_default(account: Account, event: StoredEvent) -> bool:
+    """A late event must not undo a newer choice of default (e.g. one made in the portal since)."""
+    return account.default_changed_at is not None and event.stripe_created < account.default_changed_at
+
+
 async def _checkout_completed(
     ctx: Context, session: AsyncSession, account: Account, event: StoredEvent
 ) -> str:
+    if _older_than_default(account, event):
+        return "stale"
     session_obj = _object(event)
     if session_obj.get("mode") != "setup":
         return "ignored_not_setup"
@@ -61,6 +68,8 @@ async def _checkout_completed(
 
 
 async def _setup_succeeded(ctx: Context, session: AsyncSession, account: Account, event: StoredEvent) -> str:
+    if _older_than_default(account, event):
+        return "stale"
     ref = _object(event).get("payment_method")
     pm_id = ref.get("id") if isinstance(ref, dict) else ref
     if not isinstance(pm_id, str):
@@ -103,7 +112,7 @@ async def _pm_attached(ctx: Context, session: AsyncSession, account: Account, ev
 async def _customer_updated(ctx: Context, session: AsyncSession, account: Account, event: StoredEvent) -> str:
     if not se.default_changed(event.payload):
         return "ignored_no_default_change"
-    if account.default_changed_at is not None and event.stripe_created < account.default_changed_at:
+    if _older_than_default(account, event):
         return "stale"
     cause = stripe_correlation(event.event_id)
     new_default = se.default_payment_method(_object(event))
