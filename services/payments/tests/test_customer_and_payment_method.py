@@ -227,3 +227,22 @@ async def test_a_default_chosen_in_the_portal_is_taken_from_customer_updated(
         created=int(time.time()) - 600,
     )
     assert await service.handle(late) == "stale"
+
+
+async def test_a_late_setup_event_does_not_undo_a_newer_default_chosen_in_the_portal(
+    service: PaymentsService, account: str
+) -> None:
+    customer = await service.ready_account(account, "standard")
+    old = await service.default_of(account)
+    new_pm = service.stripe.payment_method(customer)
+    chosen = service.stripe.event(
+        "customer.updated",
+        service.stripe.customer(customer, new_pm["id"]),
+        previous={"invoice_settings": {"default_payment_method": old}},
+    )
+    assert await service.handle(chosen) == "default_set"
+    late = service.stripe.event(
+        "setup_intent.succeeded", service.stripe.setup_intent(customer, old), created=int(time.time()) - 600
+    )
+    assert await service.handle(late) == "stale"
+    assert await service.default_of(account) == new_pm["id"]
