@@ -32,6 +32,27 @@ async def count_effects(rt: Any, n: int) -> None:
     await wait_for(enough, 30, f"{n} effects")
 
 
+async def send_raw(
+    cfg: sample.SampleSettings, value: bytes, key: str, headers: list[tuple[str, bytes]] | None = None
+) -> None:
+    """Produce bytes no service would: what an outside producer, or a bug, can put on a topic."""
+    producer = AIOKafkaProducer(bootstrap_servers=cfg.kafka_bootstrap_servers)
+    await producer.start()
+    try:
+        await producer.send_and_wait(topic(cfg), value, key=key.encode(), headers=headers or [])
+    finally:
+        await producer.stop()
+
+
+async def wait_dead_letters(
+    cfg: sample.SampleSettings, rt: Any, n: int, what: str = "the dead letter"
+) -> None:
+    async def dead_lettered() -> bool:
+        return len(await dlq.list_dead_letters(cfg, rt.processors[0].dlq_topic)) == n
+
+    await wait_for(dead_lettered, 30, what)
+
+
 async def test_the_same_event_delivered_twice_changes_state_once(
     cfg: sample.SampleSettings, unique: str
 ) -> None:
@@ -103,30 +124,21 @@ async def test_undecodable_message_goes_to_the_dead_letter_topic_and_the_partiti
     cfg: sample.SampleSettings, unique: str
 ) -> None:
     account = f"acc-{unique}"
-    producer = AIOKafkaProducer(bootstrap_servers=cfg.kafka_bootstrap_servers)
-    await producer.start()
     rt = sample.runtime(cfg)
-    try:
-        async with rt.running():
-            await producer.send_and_wait(topic(cfg), b"{not json", key=account.encode())
-            after = letter_sent(account)
-            await publish(cfg.kafka_bootstrap_servers, topic(cfg), after)
-            await count_effects(rt, 1)
-            dlq_topic = rt.processors[0].dlq_topic
-            assert dlq_topic == f"{cfg.kafka_topic_prefix}letters.events.dlq.sample.effects"
-
-            async def dead_lettered() -> bool:
-                return len(await dlq.list_dead_letters(cfg, dlq_topic)) == 1
-
-            await wait_for(dead_lettered, 30, "the dead letter")
-            [letter] = await dlq.list_dead_letters(cfg, dlq_topic)
-            assert letter.value == b"{not json"
-            assert letter.key == account.encode()
-            assert letter.reason == "undecodable"
-            assert "not JSON" in (letter.error or "")
-            assert letter.original_topic == topic(cfg)
-    finally:
-        await producer.stop()
+    async with rt.running():
+        await send_raw(cfg, b"{not json", account)
+        after = letter_sent(account)
+        await publish(cfg.kafka_bootstrap_servers, topic(cfg), after)
+        await count_effects(rt, 1)
+        dlq_topic = rt.processors[0].dlq_topic
+        assert dlq_topic == f"{cfg.kafka_topic_prefix}letters.events.dlq.sample.effects"
+        await wait_dead_letters(cfg, rt, 1)
+        [letter] = await dlq.list_dead_letters(cfg, dlq_topic)
+        assert letter.value == b"{not json"
+        assert letter.key == account.encode()
+        assert letter.reason == "undecodable"
+        assert "not JSON" in (letter.error or "")
+        assert letter.original_topic == topic(cfg)
 
 
 async def test_replaying_a_dead_letter_after_a_fix_processes_it_once(
@@ -163,14 +175,7 @@ async def test_unknown_event_types_are_skipped(cfg: sample.SampleSettings, uniqu
     rt = sample.runtime(cfg)
     async with rt.running():
         other = letter_sent(f"acc-{unique}").model_copy(update={"event_type": "LetterTeleported"})
-        producer = AIOKafkaProducer(bootstrap_servers=cfg.kafka_bootstrap_servers)
-        await producer.start()
-        try:
-            await producer.send_and_wait(
-                topic(cfg), encode(other), key=other.account_id.encode(), headers=headers_for(other)
-            )
-        finally:
-            await producer.stop()
+        await send_raw(cfg, encode(other), other.account_id, headers_for(other))
         after = letter_sent(f"acc-{unique}")
         await publish(cfg.kafka_bootstrap_servers, topic(cfg), after)
         await count_effects(rt, 1)
@@ -201,24 +206,13 @@ async def test_a_bad_json_body_labelled_json_goes_to_the_dead_letter_topic_alone
     cfg: sample.SampleSettings, unique: str
 ) -> None:
     account = f"acc-{unique}"
-    producer = AIOKafkaProducer(bootstrap_servers=cfg.kafka_bootstrap_servers)
-    await producer.start()
     rt = sample.runtime(cfg, batch_size=50)
-    try:
-        async with rt.running():
-            await producer.send_and_wait(
-                topic(cfg), b"{oops", key=account.encode(), headers=[("content-type", b"application/json")]
-            )
-            after = letter_sent(account)
-            await publish(cfg.kafka_bootstrap_servers, topic(cfg), after)
-            await count_effects(rt, 1)
-
-            async def dead_lettered() -> bool:
-                return len(await dlq.list_dead_letters(cfg, rt.processors[0].dlq_topic)) == 1
-
-            await wait_for(dead_lettered, 30, "the dead letter")
-    finally:
-        await producer.stop()
+    async with rt.running():
+        await send_raw(cfg, b"{oops", account, [("content-type", b"application/json")])
+        after = letter_sent(account)
+        await publish(cfg.kafka_bootstrap_servers, topic(cfg), after)
+        await count_effects(rt, 1)
+        await wait_dead_letters(cfg, rt, 1)
 
 
 async def test_a_dead_letter_topic_that_cannot_be_written_rewinds_instead_of_skipping(
@@ -235,22 +229,13 @@ async def test_a_dead_letter_topic_that_cannot_be_written_rewinds_instead_of_ski
 
     monkeypatch.setattr(MessageProcessor, "_dead_letter", flaky_dead_letter)
     account = f"acc-{unique}"
-    producer = AIOKafkaProducer(bootstrap_servers=cfg.kafka_bootstrap_servers)
-    await producer.start()
     rt = sample.runtime(cfg, retry=RetryPolicy(attempts=2, first_delay=0.01, max_delay=0.2))
-    try:
-        async with rt.running():
-            await producer.send_and_wait(topic(cfg), b"not json", key=account.encode())
-            after = letter_sent(account)
-            await publish(cfg.kafka_bootstrap_servers, topic(cfg), after)
-            await count_effects(rt, 1)
-
-            async def dead_lettered() -> bool:
-                return len(await dlq.list_dead_letters(cfg, rt.processors[0].dlq_topic)) == 1
-
-            await wait_for(dead_lettered, 30, "the dead letter, once the topic is writable again")
-    finally:
-        await producer.stop()
+    async with rt.running():
+        await send_raw(cfg, b"not json", account)
+        after = letter_sent(account)
+        await publish(cfg.kafka_bootstrap_servers, topic(cfg), after)
+        await count_effects(rt, 1)
+        await wait_dead_letters(cfg, rt, 1, "the dead letter, once the topic is writable again")
     assert failures["left"] == 0
 
 

@@ -28,15 +28,7 @@ async def read_records(
     found: list[Any] = []
     try:
         deadline = time.monotonic() + timeout
-        partitions: set[int] | None = None
-        while partitions is None and time.monotonic() < deadline:
-            partitions = consumer.partitions_for_topic(topic)
-            if partitions is None:
-                await consumer._client.force_metadata_update()
-                await asyncio.sleep(0.1)
-        if partitions is None:
-            raise AssertionError(f"topic {topic} does not exist")
-        tps = [TopicPartition(topic, p) for p in sorted(partitions)]
+        tps = await _partitions(bootstrap, topic)
         consumer.assign(tps)
         await consumer.seek_to_beginning(*tps)
         while len(found) < count and time.monotonic() < deadline:

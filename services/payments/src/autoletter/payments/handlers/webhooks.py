@@ -45,6 +45,21 @@ def _older_than_default(account: Account, event: StoredEvent) -> bool:
     return account.default_changed_at is not None and event.stripe_created < account.default_changed_at
 
 
+async def _make_default_from(
+    ctx: Context, session: AsyncSession, account: Account, pm: Any, event: StoredEvent
+) -> str:
+    """Make the method the default for invoices, here and in Stripe (Checkout never sets Stripe's default)."""
+    return await pms.make_default(
+        ctx,
+        session,
+        account,
+        pm,
+        when=_when(event),
+        tell_stripe=True,
+        cause=stripe_correlation(event.event_id),
+    )
+
+
 async def _checkout_completed(
     ctx: Context, session: AsyncSession, account: Account, event: StoredEvent
 ) -> str:
@@ -56,15 +71,7 @@ async def _checkout_completed(
     pm = await ctx.gateway.checkout_payment_method(str(session_obj["id"]))
     if pm is None:
         return "ignored_no_payment_method"
-    return await pms.make_default(
-        ctx,
-        session,
-        account,
-        pm,
-        when=_when(event),
-        tell_stripe=True,
-        cause=stripe_correlation(event.event_id),
-    )
+    return await _make_default_from(ctx, session, account, pm, event)
 
 
 async def _setup_succeeded(ctx: Context, session: AsyncSession, account: Account, event: StoredEvent) -> str:
@@ -78,15 +85,7 @@ async def _setup_succeeded(ctx: Context, session: AsyncSession, account: Account
     if known is not None and known[1]:
         return "ignored_detached"
     pm = known[0] if known is not None else await ctx.gateway.payment_method(pm_id)
-    return await pms.make_default(
-        ctx,
-        session,
-        account,
-        pm,
-        when=_when(event),
-        tell_stripe=True,
-        cause=stripe_correlation(event.event_id),
-    )
+    return await _make_default_from(ctx, session, account, pm, event)
 
 
 async def _pm_attached(ctx: Context, session: AsyncSession, account: Account, event: StoredEvent) -> str:
@@ -98,15 +97,7 @@ async def _pm_attached(ctx: Context, session: AsyncSession, account: Account, ev
     if account.default_payment_method_id is not None:
         return "recorded"
     # A method added while the account has none becomes its default.
-    return await pms.make_default(
-        ctx,
-        session,
-        account,
-        pm,
-        when=_when(event),
-        tell_stripe=True,
-        cause=stripe_correlation(event.event_id),
-    )
+    return await _make_default_from(ctx, session, account, pm, event)
 
 
 async def _customer_updated(ctx: Context, session: AsyncSession, account: Account, event: StoredEvent) -> str:
