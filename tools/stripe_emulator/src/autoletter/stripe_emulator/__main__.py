@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import os
 from datetime import timedelta
+from pathlib import Path
 
 import uvicorn
 
@@ -31,6 +32,7 @@ def parse(argv: list[str] | None = None) -> tuple[EmulatorConfig, str, int]:
     parser.add_argument("--retry-days", default="1,3,7", help="retry offsets from the first attempt, in days")
     parser.add_argument("--mark-uncollectible", action="store_true", help="after the last failed retry")
     parser.add_argument("--frozen-clock", action="store_true", help="time moves only via /_emulator/clock")
+    parser.add_argument("--state", type=Path, default=None, help="SQLite file: state kept across restarts")
     args = parser.parse_args(argv)
     if args.webhook_url and not args.webhook_secret:
         parser.error("--webhook-url needs --webhook-secret (or STRIPE_EMULATOR_WEBHOOK_SECRET)")
@@ -41,6 +43,7 @@ def parse(argv: list[str] | None = None) -> tuple[EmulatorConfig, str, int]:
         retry_schedule=tuple(timedelta(days=float(d)) for d in args.retry_days.split(",") if d.strip()),
         after_final_failure="mark_uncollectible" if args.mark_uncollectible else "leave_open",
         frozen_clock=args.frozen_clock,
+        state_path=args.state.resolve() if args.state else None,
     )
     return config, args.host, args.port
 

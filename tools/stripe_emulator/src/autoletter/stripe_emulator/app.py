@@ -23,12 +23,16 @@ def create_app(config: EmulatorConfig | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         ticker = asyncio.get_running_loop().create_task(_tick(emulator))
+        emulator.resume_deliveries()
         yield
         ticker.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await ticker
         await gateway.close()
         await emulator.dispatcher.close()
+        emulator.save()
+        if emulator.store is not None:
+            emulator.store.close()
 
     app = FastAPI(title="Stripe emulator", lifespan=lifespan, docs_url="/_emulator/docs", redoc_url=None,
                   openapi_url="/_emulator/openapi.json")  # fmt: skip
@@ -46,3 +50,4 @@ async def _tick(emulator: Emulator) -> None:
         await asyncio.sleep(emulator.config.tick_s)
         async with emulator.lock:
             collection.run_due(emulator)
+            emulator.save()

@@ -26,6 +26,21 @@ class EmulatorClock:
             raise ValueError("the clock never goes backwards")
         self._offset += timedelta(seconds=seconds)
 
+    @property
+    def start(self) -> datetime:
+        return self._start
+
+    @property
+    def offset(self) -> timedelta:
+        """How far this clock was advanced (what a restart must keep)."""
+        return self._offset
+
+    def restore(self, start: datetime, offset: timedelta) -> None:
+        """Take back a saved clock: its frozen start (when frozen) and how far it was advanced."""
+        if self._frozen:
+            self._start = start
+        self._offset = max(offset, timedelta(0))
+
     def advance_to(self, ts: int) -> None:
         """Move to unix time ts if it is later than now."""
         ahead = ts - self.now().timestamp()

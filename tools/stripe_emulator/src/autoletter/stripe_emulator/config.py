@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Literal
 
 from autoletter.runtime.stripe_api import API_VERSION
@@ -52,3 +53,5 @@ class EmulatorConfig:
     #: How often due retries are looked for without a request (a running clock makes them due).
     tick_s: float = 1.0
     debug_limit: int = field(default=200)
+    #: SQLite file keeping the state across restarts (None: memory only, a restart starts empty).
+    state_path: Path | None = None

@@ -24,6 +24,7 @@ async def locked(em: Emulator, request: Request, action: Callable[[], Any]) -> A
             return action()
         finally:
             collection.run_due(em)
+            em.save()
 
 
 def router(em: Emulator) -> APIRouter:
@@ -83,6 +84,7 @@ def router(em: Emulator) -> APIRouter:
             return JSONResponse(invalid("`seconds` must be a number >= 0.", param="seconds").to_json(), 400)
         async with em.lock:
             ran = collection.run_due(em, em.now() + int(seconds))
+            em.save()
         now = em.now()
         return {"now": now, "iso": datetime.fromtimestamp(now, UTC).isoformat(), "ran": ran}
 

@@ -12,6 +12,7 @@ from autoletter.stripe_emulator.config import EmulatorConfig
 from autoletter.stripe_emulator.delivery import Dispatcher
 from autoletter.stripe_emulator.objects import build, new_id
 from autoletter.stripe_emulator.state import Delivery, State
+from autoletter.stripe_emulator.store import Snapshot, Store
 
 
 class Emulator:
@@ -21,13 +22,41 @@ class Emulator:
         self.config = config
         self.clock = EmulatorClock(frozen=config.frozen_clock, start=config.clock_start)
         self.state = State()
-        self.dispatcher = Dispatcher(config)
+        self.dispatcher = Dispatcher(config, on_change=self.save)
+        self.store = Store(config.state_path) if config.state_path else None
         self.lock = asyncio.Lock()
         self.base_url = (config.public_url or "http://127.0.0.1").rstrip("/")
         #: {"id": req_..., "idempotency_key": ...} of the API request being handled, for events.
         self.request: dict[str, Any] | None = None
+        saved = self.store.load() if self.store else None
+        if saved is not None:
+            self.state = saved.state
+            self.clock.restore(saved.clock_start, saved.clock_offset)
         for target in config.webhooks:
-            self.add_endpoint(target.url, target.secret, list(target.enabled_events))
+            known = [e for e in self.state.webhook_endpoints.values() if e["url"] == target.url]
+            if known:  # kept from the last run: the secret given now wins
+                self.state.endpoint_secrets[known[0]["id"]] = target.secret
+            else:
+                self.add_endpoint(target.url, target.secret, list(target.enabled_events))
+        self.save()
+
+    def save(self) -> None:
+        """Write the state to disk when it is kept there (after every change)."""
+        if self.store is not None:
+            self.store.save(Snapshot(self.state, self.clock.start, self.clock.offset))
+
+    def resume_deliveries(self) -> int:
+        """Queue again the webhooks a previous run had not delivered yet (needs the event loop)."""
+        by_url = {e["url"]: e["id"] for e in self.state.webhook_endpoints.values()}
+        resumed = 0
+        for delivery in self.state.deliveries:
+            endpoint_id = by_url.get(delivery.url)
+            event = self.state.events.get(delivery.event_id)
+            if delivery.status == "pending" and endpoint_id and event:
+                secret = self.state.endpoint_secrets[endpoint_id]
+                self.dispatcher.enqueue(endpoint_id, delivery, event, secret)
+                resumed += 1
+        return resumed
 
     def now(self) -> int:
         return self.clock.timestamp()

@@ -11,6 +11,7 @@ import contextlib
 import json
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,8 +34,9 @@ class Job:
 class Dispatcher:
     """Owns the delivery workers; `enqueue` never blocks the API request that caused the event."""
 
-    def __init__(self, config: EmulatorConfig) -> None:
+    def __init__(self, config: EmulatorConfig, on_change: Callable[[], None] = lambda: None) -> None:
         self._config = config
+        self._on_change = on_change  # each attempt changes a delivery: the state is saved
         self._queues: dict[str, asyncio.Queue[Job]] = {}
         self._workers: list[asyncio.Task[None]] = []
         self._http: httpx.AsyncClient | None = None
@@ -75,6 +77,7 @@ class Dispatcher:
                 log.exception("webhook delivery crashed")
                 job.delivery.status = "failed"
             finally:
+                self._on_change()
                 queue.task_done()
 
     async def _deliver(self, job: Job) -> None:
@@ -100,6 +103,7 @@ class Dispatcher:
             else:
                 error = None
             job.delivery.attempts.append({"at": now, "status": status, "error": error})
+            self._on_change()
             if status is not None and 200 <= status < 300:
                 job.delivery.status = "delivered"
                 return

@@ -80,6 +80,7 @@ class Gateway:
             if key:
                 em.state.idempotency[key] = Idempotent(fingerprint, status, payload)
             collection.run_due(em)  # e.g. the first charge of an invoice just finalised
+            em.save()
         return JSONResponse(payload, status, headers=headers)
 
     def _replay(
