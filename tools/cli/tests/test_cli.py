@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -24,6 +25,11 @@ from autoletter.runtime.settings import DEV_JWT_SECRET
         ["dlq", "list"],
         ["dlq", "show"],
         ["dlq", "replay"],
+        ["clock", "show"],
+        ["clock", "advance"],
+        ["stripe-events", "list"],
+        ["stripe-events", "show"],
+        ["stripe-events", "replay"],
     ],
 )
 def test_every_command_has_help(argv: list[str]) -> None:
@@ -38,9 +44,10 @@ def test_every_command_has_help(argv: list[str]) -> None:
 
 
 def test_token_is_accepted_by_the_services_verifier(
-    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     monkeypatch.delenv("AUTOLETTER_JWT_SECRET", raising=False)
+    monkeypatch.setenv("AUTOLETTER_DEV_DIR", str(tmp_path))  # no local run: the development default
     assert main(["token", "--account", "acc_42", "--ops"]) == 0
     principal = verify_token(DEV_JWT_SECRET, capsys.readouterr().out.strip())
     assert principal.account_id == "acc_42"
@@ -53,8 +60,6 @@ def test_unknown_service_is_refused() -> None:
 
 
 def test_configuration_reference_is_fresh() -> None:
-    from pathlib import Path
-
     from autoletter.cli.config_reference import render
 
     path = Path(__file__).parents[3] / "docs" / "configuration.md"

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import httpx
 
+from autoletter.cli.local_run import LocalRun
 from autoletter.devstack.process import ServerProcess
 from autoletter.runtime.auth import OPS_ROLE, mint_token
 
@@ -98,18 +99,25 @@ def run(args: argparse.Namespace) -> int:
             say(f"data kept in {data} (use --fresh to start over)")
 
         jwt_secret = _secret(data / "jwt.secret", "")
+        clock_file = data / "clock-offset"
+        emulator_state = data / "stripe-emulator.sqlite"
+        if not durable and emulator_state.exists():
+            say("the broker forgets on stop, so the Stripe emulator starts fresh too")
+            emulator_state.unlink()
         env = {
             "AUTOLETTER_ENVIRONMENT": "development",
             "AUTOLETTER_DATABASE_URL": pg.url,
             "AUTOLETTER_KAFKA_BOOTSTRAP_SERVERS": bootstrap,
             "AUTOLETTER_KAFKA_IDEMPOTENT_PRODUCER": "true" if durable else "false",
             "AUTOLETTER_JWT_SECRET": jwt_secret,
+            "AUTOLETTER_CLOCK_OFFSET_FILE": str(clock_file),
             "AUTOLETTER_LOG_JSON": "true",
             "LETTERS_SPOOL_DIR": str(data / "spool"),
             "PAYMENTS_CHECKOUT_SUCCESS_URL": f"http://127.0.0.1:{PORTS['console']}/billing?setup=success",
             "PAYMENTS_CHECKOUT_CANCEL_URL": f"http://127.0.0.1:{PORTS['console']}/billing?setup=cancelled",
             "PAYMENTS_PORTAL_RETURN_URL": f"http://127.0.0.1:{PORTS['console']}/billing",
         }
+        emulator_url: str | None = None
         real_key = os.environ.get("STRIPE_API_KEY", "")
         if real_key.startswith("sk_test_") and os.environ.get("STRIPE_WEBHOOK_SECRET"):
             say(
@@ -139,6 +147,8 @@ def run(args: argparse.Namespace) -> int:
                     str(EMULATOR_PORT),
                     "--webhook-url",
                     f"http://127.0.0.1:{PORTS['payments']}/v1/stripe/webhook",
+                    "--state",
+                    str(emulator_state),
                 ],
                 logs / "stripe-emulator.log",
                 env={"STRIPE_EMULATOR_WEBHOOK_SECRET": webhook_secret},
@@ -160,6 +170,16 @@ def run(args: argparse.Namespace) -> int:
             path = "/readyz" if name != "console" else "/"
             _wait_ready(name, f"http://127.0.0.1:{PORTS[name]}{path}", procs[name])
 
+        facts = LocalRun(
+            urls={name: f"http://127.0.0.1:{port}" for name, port in PORTS.items()},
+            kafka_bootstrap_servers=bootstrap,
+            kafka_idempotent_producer=durable,
+            database_url=pg.url,
+            jwt_secret_file=str(data / "jwt.secret"),
+            clock_offset_file=str(clock_file),
+            emulator_url=emulator_url,
+        ).write(data)
+        say(f"connection facts for the other autoletter commands in {facts}")
         demo = mint_token(jwt_secret, "demo", ttl=timedelta(days=7))
         ops_token = mint_token(jwt_secret, "ops", roles=[OPS_ROLE], ttl=timedelta(days=7))
         print(

@@ -7,7 +7,7 @@ import asyncio
 import sys
 from collections.abc import Sequence
 
-from autoletter.cli import dev, ops
+from autoletter.cli import dev, ops, stripe_events, timetravel
 
 SERVICES = ("profile", "payments", "letters", "invoicing", "console", "stripe-emulator")
 
@@ -31,7 +31,7 @@ def build_parser() -> argparse.ArgumentParser:
     billing = p.add_subparsers(dest="billing_command", required=True, metavar="ACTION")
     close = billing.add_parser("close", help="close a period: one Stripe invoice per account and service")
     close.add_argument("--period", required=True, help="YYYY-MM (a calendar month, UTC)")
-    close.add_argument("--invoicing-url", default=ops.DEFAULT_URLS["invoicing"])
+    close.add_argument("--invoicing-url", default=None, help="default: the local run's, else :8004")
 
     p = sub.add_parser("account", help="one account across the services")
     p.add_argument("account_id")
@@ -47,6 +47,20 @@ def build_parser() -> argparse.ArgumentParser:
     replay = dlq.add_parser("replay", help="publish dead letters back to their topic")
     replay.add_argument("topic")
     replay.add_argument("--offset", type=int, action="append", help="only these offsets (repeatable)")
+
+    p = sub.add_parser("clock", help="the local run's business time (every service and the Stripe emulator)")
+    clock = p.add_subparsers(dest="clock_command", required=True, metavar="ACTION")
+    clock.add_parser("show", help="the services' time and the emulator's test clock")
+    forward = clock.add_parser("advance", help="move business time forward, e.g. 3d, 12h, 1d12h")
+    forward.add_argument("duration", help="how far: a number with w, d, h, m or s (never backwards)")
+
+    p = sub.add_parser("stripe-events", help="inspect and replay stored Stripe events that failed")
+    events = p.add_subparsers(dest="events_command", required=True, metavar="ACTION")
+    events.add_parser("list", help="the stored Stripe events whose processing failed for good")
+    one = events.add_parser("show", help="one stored Stripe event: its state, attempts and last error")
+    one.add_argument("event_id")
+    again = events.add_parser("replay", help="process a failed Stripe event again")
+    again.add_argument("event_id")
     return parser
 
 
@@ -71,6 +85,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(ops.show_account(args.account_id, as_json=args.json))
         if args.command == "dlq":
             return asyncio.run(ops.dead_letters(args))
+        if args.command == "clock":
+            if args.clock_command == "show":
+                return asyncio.run(timetravel.show())
+            return asyncio.run(timetravel.advance(args.duration))
+        if args.command == "stripe-events":
+            return asyncio.run(stripe_events.run(args))
     except ops.CliError as exc:
         print(f"autoletter: {exc}", file=sys.stderr)
         return 2

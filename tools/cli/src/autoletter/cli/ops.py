@@ -6,21 +6,19 @@ import argparse
 import asyncio
 import importlib
 import json
-import os
+import sys
 from datetime import timedelta
 from typing import Any
 
 import httpx
 
+from autoletter.cli.errors import CliError, reaching_kafka, service_unreachable
+from autoletter.cli.settings import CliSettings, service_url
 from autoletter.contracts import TOPICS
 from autoletter.runtime import dlq
 from autoletter.runtime.auth import OPS_ROLE, mint_token
-from autoletter.runtime.settings import ServiceSettings
 
-DEFAULT_URLS = {
-    name: os.environ.get(f"AUTOLETTER_{name.upper()}_URL", f"http://127.0.0.1:{port}")
-    for name, port in (("profile", 8001), ("payments", 8002), ("letters", 8003), ("invoicing", 8004))
-}
+__all__ = ["CliError", "CliSettings"]
 
 #: Every consumer group of the system, for listing dead-letter topics.
 CONSUMER_GROUPS = {
@@ -29,16 +27,6 @@ CONSUMER_GROUPS = {
     "letters.requests": ["letters.send-requests"],
     "letters.events": ["invoicing.usage"],
 }
-
-
-class CliError(Exception):
-    """A failure to report to the person in one line."""
-
-
-class CliSettings(ServiceSettings):
-    """The CLI reads the same AUTOLETTER_* settings as the services (JWT secret, Kafka)."""
-
-    service_name = "cli"
 
 
 def serve(service: str) -> int:
@@ -62,7 +50,7 @@ def token(account_id: str, *, ops: bool = False, hours: float = 12.0) -> str:
     )
 
 
-def _ops_client(base_url: str) -> httpx.AsyncClient:
+def ops_client(base_url: str) -> httpx.AsyncClient:
     return httpx.AsyncClient(
         base_url=base_url,
         timeout=30.0,
@@ -70,80 +58,100 @@ def _ops_client(base_url: str) -> httpx.AsyncClient:
     )
 
 
-def _raise_for(response: httpx.Response) -> Any:
-    body = response.json() if response.headers.get("content-type", "").startswith("application/json") else {}
+def raise_for(response: httpx.Response) -> Any:
+    is_json = response.headers.get("content-type", "").startswith("application/json")
+    body = response.json() if is_json else {}
     if response.status_code >= 400:
-        raise CliError(
-            f"{response.status_code} {body.get('error', '')}: {body.get('message', response.text)}"
-        )
+        message = body.get("message") if isinstance(body, dict) else None
+        code = body.get("error", "") if isinstance(body, dict) else ""
+        raise CliError(f"{response.status_code} {code}: {message or response.text[:200]}")
     return body
 
 
-async def close_period(period: str, invoicing_url: str) -> int:
-    """Start a billing run and follow it until it ends, printing progress."""
-    async with _ops_client(invoicing_url) as client:
+async def call(service: str, method: str, path: str, **kwargs: Any) -> Any:
+    """One request to a service as ops; an unreachable service or an error answer is a CliError."""
+    url = service_url(service)
+    async with ops_client(url) as client:
         try:
-            run = _raise_for(await client.post("/v1/billing-runs", json={"period": period}))
+            response = await client.request(method, path, **kwargs)
         except httpx.HTTPError as exc:
-            raise CliError(f"invoicing is not reachable at {invoicing_url}: {exc}") from exc
-        run_id = run.get("run_id") or run.get("id")
-        print(f"billing run {run_id} for {period} started")
-        last = None
-        while True:
-            state = _raise_for(await client.get(f"/v1/billing-runs/{run_id}"))
-            line = json.dumps({k: v for k, v in state.items() if k not in ("run_id", "period")})
-            if line != last:
-                print(f"  {line}", flush=True)
-                last = line
-            if state.get("status") in (
-                "completed",
-                "skipped",
-                "failed",
-            ):  # skipped: another run has the period
-                return 1 if state.get("status") == "failed" else 0
-            await asyncio.sleep(1)
+            raise service_unreachable(service, url, exc) from exc
+    return raise_for(response)
+
+
+async def close_period(period: str, invoicing_url: str | None) -> int:
+    """Start a billing run and follow it until it ends, printing progress."""
+    url = invoicing_url or service_url("invoicing")
+    async with ops_client(url) as client:
+        try:
+            run = raise_for(await client.post("/v1/billing-runs", json={"period": period}))
+            run_id = run.get("run_id") or run.get("id")
+            print(f"billing run {run_id} for {period} started")
+            last = None
+            while True:
+                state = raise_for(await client.get(f"/v1/billing-runs/{run_id}"))
+                line = json.dumps({k: v for k, v in state.items() if k not in ("run_id", "period")})
+                if line != last:
+                    print(f"  {line}", flush=True)
+                    last = line
+                # skipped: another run has the period; interrupted: its process died, the next taker resumes
+                if state.get("status") in ("completed", "skipped", "failed", "interrupted"):
+                    return 0 if state.get("status") in ("completed", "skipped") else 1
+                await asyncio.sleep(1)
+        except httpx.HTTPError as exc:
+            raise service_unreachable("invoicing", url, exc) from exc
+
+
+ACCOUNT_VIEWS = {
+    "profile": ("profile", "/v1/accounts/{}/profile"),
+    "billing": ("payments", "/v1/accounts/{}/billing"),
+    "letters": ("letters", "/v1/accounts/{}/letters"),
+    "usage": ("invoicing", "/v1/accounts/{}/usage"),
+    "invoices": ("invoicing", "/v1/accounts/{}/invoices"),
+}
 
 
 async def show_account(account_id: str, *, as_json: bool = False) -> int:
-    """Completeness, payment method, statuses, letters, usage and invoices of one account."""
-    views = {
-        "profile": ("profile", f"/v1/accounts/{account_id}/profile"),
-        "billing": ("payments", f"/v1/accounts/{account_id}/billing"),
-        "letters": ("letters", f"/v1/accounts/{account_id}/letters"),
-        "usage": ("invoicing", f"/v1/accounts/{account_id}/usage"),
-        "invoices": ("invoicing", f"/v1/accounts/{account_id}/invoices"),
-    }
+    """Completeness, payment method, statuses, letters, usage and invoices of one account.
+
+    Exits 2 when a service is unreachable, 1 when one answered with an error, 0 when all is shown."""
     out: dict[str, Any] = {}
-    for name, (service, path) in views.items():
-        async with _ops_client(DEFAULT_URLS[service]) as client:
-            try:
-                out[name] = _raise_for(await client.get(path))
-            except (httpx.HTTPError, CliError) as exc:
-                out[name] = {"unavailable": str(exc)}
+    failures: list[str] = []
+    unreachable = False
+    for name, (service, path) in ACCOUNT_VIEWS.items():
+        try:
+            out[name] = await call(service, "GET", path.format(account_id))
+        except CliError as exc:
+            out[name] = {"unavailable": str(exc)}
+            failures.append(f"{name}: {exc}")
+            unreachable = unreachable or "not reachable" in str(exc)
     if as_json:
         print(json.dumps(out, indent=2, default=str))
     else:
         for name, value in out.items():
             print(f"== {name}")
             print(json.dumps(value, indent=2, default=str))
-    return 0
+    for failure in failures:
+        print(f"autoletter: {failure}", file=sys.stderr)
+    return 2 if unreachable else 1 if failures else 0
 
 
 async def dead_letters(args: argparse.Namespace) -> int:
     settings = CliSettings()
     prefix = settings.kafka_topic_prefix
-    if args.dlq_command == "list":
-        for topic, groups in CONSUMER_GROUPS.items():
-            for group in groups:
-                name = TOPICS[topic].dlq(group).full_name(prefix)
-                letters = await dlq.list_dead_letters(settings, name)
-                print(f"{name}: {len(letters)}")
-        return 0
-    name = args.topic if args.topic.startswith(prefix) else f"{prefix}{args.topic}"
-    if args.dlq_command == "show":
-        for letter in await dlq.list_dead_letters(settings, name):
-            print(json.dumps(letter.summary(), default=str))
-        return 0
-    count = await dlq.replay(settings, name, args.offset)
+    async with reaching_kafka(settings.kafka_bootstrap_servers):
+        if args.dlq_command == "list":
+            for topic, groups in CONSUMER_GROUPS.items():
+                for group in groups:
+                    name = TOPICS[topic].dlq(group).full_name(prefix)
+                    letters = await dlq.list_dead_letters(settings, name)
+                    print(f"{name}: {len(letters)}")
+            return 0
+        name = args.topic if args.topic.startswith(prefix) else f"{prefix}{args.topic}"
+        if args.dlq_command == "show":
+            for letter in await dlq.list_dead_letters(settings, name):
+                print(json.dumps(letter.summary(), default=str))
+            return 0
+        count = await dlq.replay(settings, name, args.offset)
     print(f"replayed {count} dead letter(s) from {name}")
     return 0
