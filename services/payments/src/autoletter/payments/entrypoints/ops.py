@@ -1,0 +1,87 @@
+"""Ops routes of payments (DESIGN §4): stored Stripe events that failed, and their replay."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Annotated, Literal
+
+from fastapi import APIRouter, Path, Query, Request
+from pydantic import BaseModel
+
+from autoletter.payments.adapters import failed_events
+from autoletter.runtime.auth import CurrentPrincipal, require_ops
+from autoletter.runtime.http import ApiError
+
+if TYPE_CHECKING:
+    from autoletter.payments.bootstrap import PaymentsRuntime
+
+router = APIRouter(prefix="/v1/ops/stripe-events", tags=["ops"])
+
+EventId = Annotated[str, Path(pattern=r"^evt_[A-Za-z0-9_]{1,250}$", description="Stripe's event id.")]
+
+
+class StoredEventOut(BaseModel):
+    event_id: str
+    type: str
+    customer_key: str
+    state: str
+    outcome: str | None
+    attempts: int
+    last_error: str | None
+    stripe_created: datetime
+    received_at: datetime
+    processed_at: datetime | None
+
+
+class StoredEventsOut(BaseModel):
+    events: list[StoredEventOut]
+
+
+def _runtime(request: Request) -> PaymentsRuntime:
+    runtime: PaymentsRuntime = request.app.state.runtime
+    return runtime
+
+
+def _not_found(event_id: str) -> ApiError:
+    return ApiError(404, "not_found", f"No stored Stripe event {event_id}.")
+
+
+@router.get("", response_model=StoredEventsOut)
+async def list_events(
+    request: Request,
+    principal: CurrentPrincipal,
+    state: Annotated[Literal["failed", "pending", "done"], Query()] = "failed",
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+) -> StoredEventsOut:
+    """Stored Stripe events in one state (failed by default), oldest first; bodies are not shown."""
+    require_ops(principal)
+    async with _runtime(request).sessions() as session:
+        found = await failed_events.by_state(session, state, limit)
+    return StoredEventsOut(events=[StoredEventOut(**e.as_dict()) for e in found])
+
+
+@router.get("/{event_id}", response_model=StoredEventOut)
+async def show_event(event_id: EventId, request: Request, principal: CurrentPrincipal) -> StoredEventOut:
+    """One stored Stripe event: its state, attempts and last error."""
+    require_ops(principal)
+    async with _runtime(request).sessions() as session:
+        found = await failed_events.one(session, event_id)
+    if found is None:
+        raise _not_found(event_id)
+    return StoredEventOut(**found.as_dict())
+
+
+@router.post("/{event_id}/replay", response_model=StoredEventOut)
+async def replay_event(event_id: EventId, request: Request, principal: CurrentPrincipal) -> StoredEventOut:
+    """Process a failed event again (fresh attempts); 409 when it is not failed."""
+    require_ops(principal)
+    runtime = _runtime(request)
+    async with runtime.sessions.begin() as session:
+        replayed = await failed_events.replay(session, event_id, runtime.ctx.clock.now())
+        found = await failed_events.one(session, event_id)
+    if found is None:
+        raise _not_found(event_id)
+    if not replayed:
+        raise ApiError(409, "not_failed", f"{event_id} is {found.state}: only a failed event is replayed.")
+    runtime.processor.wake()
+    return StoredEventOut(**found.as_dict())
