@@ -1,36 +1,23 @@
-"""Billing runs (one row per requested close) and the period lock."""
+"""Billing runs: one row per requested close; a running run whose lease lapsed reads as interrupted."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import func, select, update
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy import and_, case, exists, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from autoletter.invoicing.adapters.tables import billing_runs
-from autoletter.runtime.db import advisory_key
+from autoletter.invoicing.adapters.tables import billing_runs, close_leases
 
-
-@asynccontextmanager
-async def period_lock(engine: AsyncEngine, period: str) -> AsyncIterator[bool]:
-    """Try to hold the period's advisory lock for the block; yields False when another holds it.
-
-    A session lock on its own autocommit connection: held across the whole close without keeping a
-    transaction open, and released by PostgreSQL if this process dies.
-    """
-    key = advisory_key("invoicing-close", period)
-    async with engine.connect() as conn:
-        conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
-        got = bool(await conn.scalar(select(func.pg_try_advisory_lock(key))))
-        try:
-            yield got
-        finally:
-            if got:
-                await conn.scalar(select(func.pg_advisory_unlock(key)))
+#: A run's process died when its lease lapsed: it shows as interrupted until the next taker resumes.
+_LEASE_HELD = exists().where(
+    close_leases.c.run_id == billing_runs.c.run_id, close_leases.c.lease_until >= func.now()
+)
+_STATUS = case(
+    (and_(billing_runs.c.status == "running", ~_LEASE_HELD), "interrupted"), else_=billing_runs.c.status
+).label("status")
 
 
 async def create(
@@ -53,7 +40,22 @@ async def set_values(session: AsyncSession, run_id: UUID, **values: Any) -> None
 
 
 async def get(session: AsyncSession, run_id: UUID) -> Any | None:
-    return (await session.execute(select(billing_runs).where(billing_runs.c.run_id == run_id))).first()
+    columns = [c for c in billing_runs.c if c.name != "status"]
+    query = select(*columns, _STATUS).where(billing_runs.c.run_id == run_id)
+    return (await session.execute(query)).first()
+
+
+async def mark_interrupted(session: AsyncSession, run_id: UUID, resumed_by: UUID, at: datetime) -> None:
+    """The run whose lapsed lease another run took: stopped, and resumed by that run."""
+    await session.execute(
+        update(billing_runs)
+        .where(billing_runs.c.run_id == run_id, billing_runs.c.status == "running")
+        .values(
+            status="interrupted",
+            finished_at=at,
+            error=f"its process stopped renewing the lease; resumed by run {resumed_by}",
+        )
+    )
 
 
 async def completed(session: AsyncSession, period: str) -> bool:

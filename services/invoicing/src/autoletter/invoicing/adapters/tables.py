@@ -120,3 +120,13 @@ billing_runs = Table(
     Column("error", Text),
     Index("billing_runs_by_period", "period", "created_at"),
 )
+
+#: The close's lease per period (DESIGN §5): lease_until on the database's wall clock, renewed by the run.
+close_leases = Table(
+    "close_leases",
+    metadata,
+    Column("period", Text, primary_key=True),
+    Column("run_id", Uuid, nullable=False),
+    Column("lease_until", DateTime(timezone=True), nullable=False),
+    Column("taken_at", DateTime(timezone=True), nullable=False),
+)

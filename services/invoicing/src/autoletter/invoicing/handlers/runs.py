@@ -6,19 +6,28 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from uuid import UUID, uuid4
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from autoletter.invoicing import metrics
-from autoletter.invoicing.adapters import runs_repo
+from autoletter.invoicing.adapters import close_lease, runs_repo
 from autoletter.invoicing.domain.period import Period
 from autoletter.invoicing.handlers.close import CloseProgress, PeriodClose
 from autoletter.runtime.clock import Clock
 
 log = logging.getLogger(__name__)
+
+#: The lease lapses this long after its last renewal; a run renews it every LEASE_RENEW_EVERY.
+LEASE_TTL = timedelta(seconds=30)
+LEASE_RENEW_EVERY = timedelta(seconds=5)
+
+
+class LeaseLost(Exception):
+    """The run could not keep its period's lease: it stops, and the next taker resumes the close."""
 
 
 @dataclass(frozen=True)
@@ -48,6 +57,8 @@ class CloseRunner:
         *,
         stripe_requests: Callable[[], int] = lambda: 0,
         progress_every_s: float = 1.0,
+        lease_ttl: timedelta = LEASE_TTL,
+        lease_renew_every: timedelta = LEASE_RENEW_EVERY,
     ) -> None:
         self._engine = engine
         self._sessions = sessions
@@ -55,6 +66,8 @@ class CloseRunner:
         self._clock = clock
         self._stripe_requests = stripe_requests
         self._progress_every_s = progress_every_s
+        self._lease_ttl = lease_ttl
+        self._lease_renew_every = lease_renew_every
         self._requested: asyncio.Queue[tuple[UUID, Period]] = asyncio.Queue()
 
     async def request(self, period: Period, trigger: str, requested_by: str | None = None) -> UUID:
@@ -88,23 +101,30 @@ class CloseRunner:
 
     async def execute(self, run_id: UUID, period: Period) -> RunResult:
         progress = CloseProgress()
-        async with runs_repo.period_lock(self._engine, str(period)) as locked:
-            if not locked:
-                await self._update(
+        async with self._sessions.begin() as session:
+            taken = await close_lease.take(session, str(period), run_id, self._lease_ttl)
+            if not taken.held:
+                await runs_repo.set_values(
+                    session,
                     run_id,
                     status="skipped",
                     finished_at=self._clock.now(),
                     error="another close of this period is running",
                 )
                 return _result(run_id, period, "skipped", progress)
-            await self._update(run_id, status="running", started_at=self._clock.now())
+            if taken.lapsed_run is not None:
+                await runs_repo.mark_interrupted(session, taken.lapsed_run, run_id, self._clock.now())
+                lapsed = {"period": str(period), "lapsed_run": str(taken.lapsed_run)}
+                log.info("billing_run_resumes", extra=lapsed)
+            await runs_repo.set_values(session, run_id, status="running", started_at=self._clock.now())
+        try:
             metrics.CLOSE_RUNNING.inc()
             requests_before = self._stripe_requests()
             reporter = asyncio.create_task(self._report(run_id, progress, requests_before))
             status = "failed"
             error: str | None = "interrupted"
             try:
-                await self._close.run(period, run_id, progress)
+                await self._while_leased(period, run_id, self._close.run(period, run_id, progress))
                 status = "completed" if progress.failed == 0 else "failed"
                 error = "; ".join(progress.errors[:3]) or None
             except Exception as exc:
@@ -126,6 +146,8 @@ class CloseRunner:
                         **self._counts(progress),
                     )
                 )
+        finally:
+            await asyncio.shield(self._release(period, run_id))
         for outcome, n in self._counts(progress).items():
             metrics.CLOSE_INVOICES.labels(outcome).set(n)
         if status == "completed":
@@ -134,6 +156,50 @@ class CloseRunner:
             "billing_run_finished", extra={"period": str(period), "status": status, **self._counts(progress)}
         )
         return _result(run_id, period, status, progress)
+
+    async def _while_leased(self, period: Period, run_id: UUID, work: Awaitable[None]) -> None:
+        """Run `work` while a heartbeat renews the lease; a heartbeat that fails stops the work."""
+        close = asyncio.ensure_future(work)
+        heartbeat = asyncio.ensure_future(self._heartbeat(str(period), run_id))
+        try:
+            await asyncio.wait({close, heartbeat}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            close.cancel()  # no-op when done
+            heartbeat.cancel()
+            await asyncio.wait({close, heartbeat})
+        if close.done() and not close.cancelled():
+            close.result()  # its own outcome, failures included
+            return
+        error = heartbeat.exception() if heartbeat.done() and not heartbeat.cancelled() else None
+        if isinstance(error, LeaseLost):
+            raise error
+        raise LeaseLost(f"the lease's heartbeat stopped: {error!r}")
+
+    async def _heartbeat(self, period: str, run_id: UUID) -> None:
+        """Renew the lease until cancelled; raise LeaseLost when it was taken, or could not be renewed
+        before it would lapse (the database is unreachable)."""
+        every = self._lease_renew_every.total_seconds()
+        renewed_at = time.monotonic()
+        while True:
+            await asyncio.sleep(every)
+            try:
+                async with self._sessions.begin() as session:
+                    if not await close_lease.renew(session, period, run_id, self._lease_ttl):
+                        raise LeaseLost("another run took this period's lease")
+                renewed_at = time.monotonic()
+            except LeaseLost:
+                raise
+            except Exception as exc:
+                if time.monotonic() - renewed_at + every >= self._lease_ttl.total_seconds():
+                    raise LeaseLost(f"could not renew the lease: {type(exc).__name__}") from exc
+                log.warning("billing_run_lease_renewal_failed", exc_info=True)
+
+    async def _release(self, period: Period, run_id: UUID) -> None:
+        try:
+            async with self._sessions.begin() as session:
+                await close_lease.release(session, str(period), run_id)
+        except Exception:  # it lapses by itself
+            log.warning("billing_run_lease_release_failed", exc_info=True)
 
     async def _report(self, run_id: UUID, progress: CloseProgress, requests_before: int) -> None:
         while True:
