@@ -67,6 +67,7 @@ async def page(chromium: str, tmp_path: Path) -> AsyncIterator[Page]:
             headless=True,
             args=CHROMIUM_ARGS,
             viewport={"width": 1280, "height": 900},
+            locale="en-US",  # this journey reads the English labels; the French and German ones have theirs
         )
         context.set_default_timeout(15_000)
         try:
@@ -118,8 +119,9 @@ async def fill_settings(page: Page) -> None:
     await nav(page, "Settings")
     profile = j.PROFILE
     await page.locator("input[name='name']").fill(profile["name"])
-    for key in ("line1", "postal_code", "city", "country"):
+    for key in ("line1", "postal_code", "city"):
         await page.locator(f"input[name='address.{key}']").fill(profile["address"][key])
+    await page.locator("select[name='address.country']").select_option(profile["address"]["country"])
     await page.locator("input[name='email']").fill(profile["email"])
     await page.get_by_role("button", name="Save").click()
     await expect(page.get_by_test_id("profile-complete")).to_be_visible()
@@ -165,8 +167,11 @@ async def send_letter(page: Page, pdf: Path) -> str:
     recipient = j.RECIPIENT
     await page.locator("input[name='service'][value='standard']").check()
     await page.locator("input[name='recipient.name']").fill(recipient["name"])
-    for key in ("line1", "postal_code", "city", "country"):
+    for key in ("line1", "postal_code", "city"):
         await page.locator(f"input[name='recipient.address.{key}']").fill(recipient["address"][key])
+    await page.locator("select[name='recipient.address.country']").select_option(
+        recipient["address"]["country"]
+    )
     await page.locator("input[name='document']").set_input_files(str(pdf))
     await page.get_by_role("button", name="Send letter").click()
     await page.wait_for_url("**/letters?sent=*")

@@ -22,5 +22,7 @@ async def browser(upstreams: Upstreams) -> AsyncIterator[httpx.AsyncClient]:
     app = create_app(
         console_settings(), mounts={f"http://{s}.test": upstreams.transport(s) for s in SERVICES}
     )
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=CONSOLE) as client:
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url=CONSOLE, headers={"Accept-Language": "en"}
+    ) as client:
         yield client

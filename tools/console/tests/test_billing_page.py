@@ -93,14 +93,16 @@ async def test_billing_shows_the_payment_method_both_services_and_what_is_owed(
     assert "•••• 4242" in page.text
     assert "expires 04/2031" in page.text
     assert 'data-service="standard"' in page.text
-    assert '<span class="pill pill-bad" data-status="overdue">overdue</span>' in page.text
-    assert "invoice failed" in page.text
-    assert 'action="/billing/services/standard/deactivate"' in page.text
+    assert '<span class="pill pill-bad" data-status="overdue">Overdue</span>' in page.text
+    assert "An invoice could not be paid." in page.text
+    assert 'href="/billing/services/standard/deactivate"' in page.text  # asks first, on its own page
     assert 'action="/billing/services/registered/activate"' in page.text
     assert 'href="https://invoice.stripe.test/i/in_1"' in page.text
-    assert "2.85 EUR" in page.text
-    assert '<span class="pill pill-ok" data-status="paid">paid</span>' in page.text  # invoicing's states
-    assert "Manage in Stripe" in page.text
+    assert "€2.85" in page.text
+    assert "February 2026" in page.text  # billing periods as month names
+    assert '<span class="pill pill-ok" data-status="paid">Paid</span>' in page.text  # invoicing's states
+    assert "Change the payment method" in page.text
+    assert "invoice_failed" not in page.text.replace('data-status="', "")
 
 
 async def test_a_missing_profile_is_named_on_billing(
@@ -111,7 +113,7 @@ async def test_a_missing_profile_is_named_on_billing(
 
     page = await signed_in.get("/billing")
 
-    assert "missing: <strong>address, email</strong>" in page.text
+    assert "still missing: your postal address, your billing e-mail." in page.text
     assert "Add a payment method" in page.text
 
 
@@ -132,7 +134,7 @@ async def test_adding_a_payment_method_goes_to_the_stripe_hosted_page_and_back_t
     }
     assert call.headers["idempotency-key"]
     back = await signed_in.get("/billing?setup=success")
-    assert "your payment method is added" in back.text
+    assert "Your payment method is active and will be used for your invoices." in back.text
 
 
 async def test_checkout_refused_for_an_incomplete_profile_names_what_is_missing(
@@ -146,8 +148,10 @@ async def test_checkout_refused_for_an_incomplete_profile_names_what_is_missing(
     page = await signed_in.post("/billing/payment-method")
 
     assert page.status_code == 409
-    assert "Complete your profile first; missing: address." in page.text
+    assert "Complete your profile first." in page.text
+    assert "Still missing: your postal address." in page.text
     assert 'data-error="profile_incomplete"' in page.text
+    assert 'data-testid="profile-missing"' not in page.text  # one refusal message, not two
 
 
 async def test_manage_in_stripe_opens_the_customer_portal(
@@ -190,7 +194,9 @@ async def test_an_activation_refused_shows_the_services_message(
     page = await signed_in.post("/billing/services/registered/activate")
 
     assert page.status_code == 409
-    assert "The registered service needs first: payment_method." in page.text
+    assert "This service cannot be switched on yet." in page.text
+    assert "Still missing: a payment method." in page.text
+    assert "payment_method" not in page.text.replace('data-testid="payment-method"', "")
     assert "•••• 4242" in page.text  # the rest of the page is still there
 
 
@@ -202,9 +208,9 @@ async def test_payments_down_shows_a_banner_and_the_invoices_still_show(
     page = await signed_in.get("/billing")
 
     assert page.status_code == 503
-    assert "The payments service is not answering right now" in page.text
+    assert "A service is not answering right now. Please try again in a moment." in page.text
     assert "in_1" not in page.text  # nothing invented
-    assert "2026-01" in page.text  # invoicing's part
+    assert "January 2026" in page.text  # invoicing's part
 
 
 async def test_invoicing_down_leaves_the_rest_of_billing_usable(
@@ -215,6 +221,6 @@ async def test_invoicing_down_leaves_the_rest_of_billing_usable(
     page = await signed_in.get("/billing")
 
     assert page.status_code == 200
-    assert "The invoicing service is not answering right now" in page.text
+    assert "A service is not answering right now. Please try again in a moment." in page.text
     assert "Invoices cannot be shown right now." in page.text
     assert "•••• 4242" in page.text

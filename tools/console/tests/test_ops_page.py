@@ -62,7 +62,7 @@ async def test_an_account_without_the_ops_role_cannot_open_ops(
     run = await browser.post("/ops/billing-runs", data={"period": "2026-02"})
 
     assert page.status_code == 403
-    assert "for the ops role only" in page.text
+    assert "This page is for the operations team only." in page.text
     assert run.status_code == 403
     assert upstreams.recorded == []
     assert 'href="/ops"' not in (await browser.get("/letters")).text
@@ -103,8 +103,8 @@ async def test_ops_shows_one_accounts_usage_statuses_and_held_letters(
     assert page.status_code == 200
     assert upstreams.calls("invoicing", "GET", f"{base}/usage")[0].query == {"period": "2026-02"}
     assert upstreams.calls("letters", "GET", f"{base}/letters")[0].query["status"] == "held"
-    assert "Usage in 2026-02" in page.text
-    assert "3.00 EUR" in page.text
+    assert "Usage in February 2026" in page.text
+    assert "€3.00" in page.text
     assert 'data-status="overdue"' in page.text
     assert "L-1" in page.text
 
@@ -159,7 +159,7 @@ async def test_a_refused_close_shows_invoicings_message(
     page = await browser.post("/ops/billing-runs", data={"period": "2026-03"})
 
     assert page.status_code == 409
-    assert "March 2026 has not ended yet." in page.text
+    assert "This month has not ended yet." in page.text
 
 
 async def test_a_service_down_shows_in_the_health_table(
@@ -172,4 +172,4 @@ async def test_a_service_down_shows_in_the_health_table(
 
     assert page.status_code == 200
     row = page.text.split('<tr data-service="payments">')[1].split("</tr>")[0]
-    assert "The payments service is not answering right now" in row
+    assert "A service is not answering right now. Please try again in a moment." in row

@@ -61,19 +61,28 @@ async def test_a_person_completes_the_profile_in_settings(
 
     empty = await browser.get("/settings")
     assert empty.status_code == 200
-    assert "Still missing: <strong>name, email, address</strong>" in empty.text
+    assert '<html lang="fr">' in empty.text  # French by default
+    assert "Il manque encore : votre nom, votre e-mail de facturation, votre adresse postale." in empty.text
+    assert '<option value="DE">Allemagne</option>' in empty.text  # the country is a localised list
     etag = empty.text.split('name="etag" value="')[1].split('"')[0].replace("&#34;", '"')
+
+    blank = await browser.post("/settings", data={"etag": etag, "name": " ", "address.country": ""})
+    assert blank.status_code == 422
+    assert "Le formulaire est vide" in blank.text
+    assert "Votre profil est enregistré" not in blank.text
 
     refused = await browser.post("/settings", data={**FORM, "etag": etag, "address.postal_code": "1011"})
     assert refused.status_code == 422
-    assert '<span class="field-error" data-field="address.postal_code">' in refused.text
+    assert 'data-field="address.postal_code">Ce code postal ne correspond pas au pays choisi.' in refused.text
+    assert "address.postal_code:" not in refused.text  # the profile service's codes stay off the screen
 
     saved = await browser.post("/settings", data={**FORM, "etag": etag})
     assert saved.status_code == 303, saved.text
     done = await browser.get("/settings")
-    assert "Your profile is complete." in done.text
+    assert "Votre profil est complet." in done.text
+    assert '<option value="DE" selected>Allemagne</option>' in done.text
     assert 'value="Unter den Linden 1"' in done.text
 
     stale = await browser.post("/settings", data={**FORM, "etag": etag, "name": "Someone else"})
     assert stale.status_code == 412
-    assert "changed since you read it" in stale.text
+    assert "Votre profil a été modifié ailleurs" in stale.text

@@ -42,7 +42,7 @@ async def test_dev_sign_in_is_refused_in_production(upstreams: Upstreams) -> Non
         page = await client.get("/sign-in")
         response = await client.post("/sign-in", data={"account_id": "acct-prod"})
 
-    assert "switched off" in page.text
+    assert "La connexion de développement est désactivée" in page.text  # French by default
     assert response.status_code == 403
     assert COOKIE not in client.cookies
 

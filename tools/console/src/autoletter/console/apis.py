@@ -94,6 +94,9 @@ class Apis:
             params["cursor"] = cursor
         return await self._json("letters", "GET", _a(account_id) + "/letters", params=params)
 
+    async def letter(self, account_id: str, letter_id: str) -> dict[str, Any]:
+        return await self._json("letters", "GET", f"{_a(account_id)}/letters/{quote(letter_id, safe='')}")
+
     async def cancel_letter(self, account_id: str, letter_id: str) -> dict[str, Any]:
         path = f"{_a(account_id)}/letters/{quote(letter_id, safe='')}/cancel"
         return await self._json("letters", "POST", path)
@@ -105,6 +108,13 @@ class Apis:
     async def usage(self, account_id: str, period: str | None) -> dict[str, Any]:
         params = {"period": period} if period else None
         return await self._json("invoicing", "GET", _a(account_id) + "/usage", params=params)
+
+    async def prices(self) -> dict[str, Any]:
+        return await self._json("invoicing", "GET", "/v1/prices")
+
+    async def letter_charge(self, account_id: str, letter_id: str) -> dict[str, Any]:
+        path = f"{_a(account_id)}/letters/{quote(letter_id, safe='')}/charge"
+        return await self._json("invoicing", "GET", path)
 
     async def start_billing_run(self, period: str) -> dict[str, Any]:
         return await self._json("invoicing", "POST", "/v1/billing-runs", json={"period": period})

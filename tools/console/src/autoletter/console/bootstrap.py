@@ -13,7 +13,7 @@ from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.responses import Response
 
-from autoletter.console.pages import billing, letters, ops, sign_in
+from autoletter.console.pages import billing, language, letters, ops, sign_in
 from autoletter.console.pages import settings as settings_page
 from autoletter.console.settings import ConsoleSettings
 from autoletter.console.upstream import Problem, SessionExpired, Upstream
@@ -45,7 +45,7 @@ def create_app(
     app = FastAPI(title="AutoLetter console", lifespan=lifespan, docs_url=None, redoc_url=None)
     app.state.console = Console(settings, Upstream(client, settings.service_urls()), templates())
     app.mount("/static", StaticFiles(directory=str(Path(__file__).parent / "static")), name="static")
-    for page in (sign_in, settings_page, billing, letters, ops):
+    for page in (sign_in, language, settings_page, billing, letters, ops):
         app.include_router(page.router)
 
     # No database or broker of its own: up is ready. Whether the services answer shows on each page.
@@ -53,6 +53,10 @@ def create_app(
     @app.get("/readyz", include_in_schema=False)
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
+
+    @app.get("/favicon.ico", include_in_schema=False)
+    async def favicon() -> Response:
+        return RedirectResponse("/static/favicon.svg", status_code=301)
 
     _install_handlers(app)
     return app

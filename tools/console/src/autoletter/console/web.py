@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Awaitable
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
 
+import jinja2
 from fastapi import Depends, Request
 from fastapi.templating import Jinja2Templates
 from starlette.responses import Response
 
+from autoletter.console import i18n, words
 from autoletter.console.apis import Apis
+from autoletter.console.formatting import Formatter, countries
 from autoletter.console.settings import ConsoleSettings
 from autoletter.console.upstream import Problem, Upstream
 from autoletter.runtime.auth import Principal, verify_token
@@ -36,7 +39,7 @@ class Console:
 
     settings: ConsoleSettings
     upstream: Upstream
-    templates: Jinja2Templates
+    templates: dict[str, Jinja2Templates]
 
 
 @dataclass(frozen=True)
@@ -99,6 +102,13 @@ async def attempt(call: Awaitable[T]) -> tuple[T | None, Problem | None]:
         return None, problem
 
 
+def locale_of(request: Request) -> str:
+    """The language of this request: the switch's cookie, else Accept-Language, else French."""
+    return i18n.choose_locale(
+        request.cookies.get(i18n.LANGUAGE_COOKIE), request.headers.get("accept-language")
+    )
+
+
 def render(
     request: Request,
     template: str,
@@ -108,39 +118,48 @@ def render(
     **context: Any,
 ) -> Response:
     problems = [p for p in context.pop("problems", []) if p is not None]
-    return console(request).templates.TemplateResponse(
-        request,
-        template,
-        {"session": session, "problems": problems, **context},
-        status_code=status_code,
+    locale = locale_of(request)
+    return (
+        console(request)
+        .templates[locale]
+        .TemplateResponse(
+            request,
+            template,
+            {
+                "session": session,
+                "problems": problems,
+                "lang": locale,
+                "languages": i18n.NATIVE_NAMES,
+                "here": request.url.path,
+                **context,
+            },
+            status_code=status_code,
+        )
     )
 
 
-def _money(cents: Any, currency: str | None = "eur") -> str:
-    if not isinstance(cents, int):
-        return "—"
-    sign = "-" if cents < 0 else ""
-    whole, part = divmod(abs(cents), 100)
-    return f"{sign}{whole:,}.{part:02d} {(currency or 'eur').upper()}"
+def _environment(locale: str) -> Jinja2Templates:
+    """One environment per language, its catalog installed once: never swapped per request."""
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(Path(__file__).parent / "templates"),
+        autoescape=True,
+        extensions=["jinja2.ext.i18n"],
+    )
+    translations = i18n.compile_catalog(locale)
+    env.install_gettext_translations(translations, newstyle=True)  # type: ignore[attr-defined]
+    formatter = Formatter(locale)
+    env.filters["money"] = formatter.money
+    env.filters["when"] = formatter.when
+    env.filters["day"] = formatter.day
+    env.filters["month"] = formatter.month
+    env.filters["country"] = formatter.country
+    say = words.sayer(translations.gettext)
+    env.globals["say"] = say
+    for family in words.FAMILIES:  # `code | service_status_words`, …
+        env.filters[f"{family}_words"] = functools.partial(say, family)
+    env.globals["countries"] = countries(locale)
+    return Jinja2Templates(env=env)
 
 
-def _when(value: Any) -> str:
-    if not value:
-        return "—"
-    try:
-        moment = datetime.fromisoformat(str(value))
-    except ValueError:
-        return str(value)
-    return moment.strftime("%Y-%m-%d %H:%M UTC") if moment.tzinfo else moment.strftime("%Y-%m-%d %H:%M")
-
-
-def _words(code: Any) -> str:
-    return str(code).replace("_", " ") if code else ""
-
-
-def templates() -> Jinja2Templates:
-    found = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
-    found.env.filters["money"] = _money
-    found.env.filters["when"] = _when
-    found.env.filters["words"] = _words
-    return found
+def templates() -> dict[str, Jinja2Templates]:
+    return {locale: _environment(locale) for locale in i18n.LOCALES}

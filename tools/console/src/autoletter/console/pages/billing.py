@@ -1,13 +1,14 @@
-"""Billing: payment method, both services with their switch, what is owed, invoices."""
+"""Billing: payment method, both services with their switch, prices, this month's usage, what is owed."""
 
 from __future__ import annotations
 
 import asyncio
-from typing import Literal
+from datetime import UTC, datetime
+from typing import Any, Literal
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse
-from starlette.responses import Response
+from starlette.responses import JSONResponse, Response
 
 from autoletter.console.apis import Apis
 from autoletter.console.upstream import Problem
@@ -15,13 +16,22 @@ from autoletter.console.web import ApisDep, Session, SessionDep, attempt, public
 
 router = APIRouter()
 
-#: Notices after a redirect: the query names one, the text is ours (nothing from the URL is shown).
-NOTICES = {
-    "setup_success": "Thank you: your payment method is added; it shows here once Stripe confirms it.",
-    "setup_cancelled": "Adding a payment method was cancelled; nothing was changed.",
-    "activated": "The service is switched on.",
-    "deactivated": "The service is switched off.",
-}
+#: Notices after a redirect: the query names one; the template holds the words.
+NOTICES = ("setup_success", "setup_cancelled", "activated", "deactivated", "method_confirmed")
+SERVICES = ("standard", "registered")
+#: How long the page waits for Stripe's confirmation after Checkout before it says it still waits.
+CONFIRMATION_WAIT_S = 30
+
+
+def this_period() -> str:
+    """Billing periods are UTC months (DESIGN §1)."""
+    return datetime.now(UTC).strftime("%Y-%m")
+
+
+def payment_trouble(overview: dict[str, Any] | None) -> list[dict[str, Any]]:
+    """Outstanding invoices whose payment failed (retrying or for good): what the banner is about."""
+    invoices = (overview or {}).get("outstanding_invoices") or []
+    return [i for i in invoices if i.get("failed_for_good") or i.get("failure_code")]
 
 
 async def _page(
@@ -32,8 +42,17 @@ async def _page(
     problem: Problem | None = None,
     notice: str | None = None,
 ) -> Response:
-    (overview, billing_problem), (invoices, invoices_problem) = await asyncio.gather(
-        attempt(apis.billing(session.account_id)), attempt(apis.invoices(session.account_id))
+    account = session.account_id
+    (
+        (overview, billing_problem),
+        (invoices, invoices_problem),
+        (prices, _prices_problem),
+        (usage, _usage_problem),
+    ) = await asyncio.gather(
+        attempt(apis.billing(account)),
+        attempt(apis.invoices(account)),
+        attempt(apis.prices()),
+        attempt(apis.usage(account, this_period())),
     )
     down = overview is None and billing_problem is not None and billing_problem.is_down
     status_code = (problem.status or 503) if problem else 503 if down else 200
@@ -44,10 +63,25 @@ async def _page(
         status_code=status_code,
         active="billing",
         overview=overview,
+        trouble=payment_trouble(overview),
         invoices=(invoices or {}).get("invoices"),
-        problems=[problem, billing_problem, invoices_problem],
-        notice=NOTICES.get(notice or ""),
+        prices=(prices or {}).get("services"),
+        usage=usage,
+        # One banner per kind of trouble: invoicing's refusals repeat the page's own, so keep the first.
+        problems=_distinct([problem, billing_problem, invoices_problem]),
+        notice=notice if notice in NOTICES else None,
+        wait_s=CONFIRMATION_WAIT_S,
     )
+
+
+def _distinct(problems: list[Problem | None]) -> list[Problem]:
+    seen: set[str] = set()
+    kept = []
+    for p in problems:
+        if p is not None and p.error not in seen:
+            seen.add(p.error)
+            kept.append(p)
+    return kept
 
 
 @router.get("/billing", name="billing")
@@ -57,6 +91,14 @@ async def billing_page(
     if setup in ("success", "cancelled"):
         notice = f"setup_{setup}"
     return await _page(request, session, apis, notice=notice)
+
+
+@router.get("/billing/payment-method/status")
+async def payment_method_status(session: SessionDep, apis: ApisDep) -> Response:
+    """For the page's wait after Checkout: has payments heard from Stripe yet?"""
+    overview, problem = await attempt(apis.billing(session.account_id))
+    confirmed = bool(overview and overview.get("payment_method"))
+    return JSONResponse({"confirmed": confirmed, "answering": problem is None})
 
 
 @router.post("/billing/payment-method")
@@ -82,16 +124,24 @@ async def manage_in_stripe(request: Request, session: SessionDep, apis: ApisDep)
     return RedirectResponse(page["url"], status_code=303)
 
 
+@router.get("/billing/services/{service}/deactivate", name="confirm_deactivation")
+async def confirm_deactivation(
+    request: Request, session: SessionDep, service: Literal["standard", "registered"]
+) -> Response:
+    """Switching off is asked on its own page: a double click on Activate never turns a service off."""
+    return render(request, "deactivate.html", session, active="billing", service=service)
+
+
 @router.post("/billing/services/{service}/{action}")
 async def switch_service(
     request: Request,
     session: SessionDep,
     apis: ApisDep,
-    service: str,
+    service: Literal["standard", "registered"],
     action: Literal["activate", "deactivate"],
 ) -> Response:
     try:
         await apis.switch_service(session.account_id, service, action)
     except Problem as problem:
         return await _page(request, session, apis, problem=problem)
-    return RedirectResponse(f"/billing?notice={action}d", status_code=303)
+    return RedirectResponse(f"/billing?notice={action}d#service-{service}", status_code=303)

@@ -74,17 +74,28 @@ async def save_settings(request: Request, session: SessionDep, apis: ApisDep) ->
     form = await request.form()
     values = {name: str(form.get(name) or "") for name in forms.PROFILE_FIELDS}
     etag = str(form.get("etag") or "") or None
+    body = forms.profile_body(form)
+    if not any(body.values()):
+        # Saving nothing would clear the profile and then claim success: refuse, change nothing.
+        current, current_etag, _ = await _load(apis, session.account_id)
+        return _page(
+            request,
+            session,
+            values=values,
+            etag=current_etag or etag,
+            profile=current,
+            problem=Problem("console", 422, "nothing_to_save", "The form is empty."),
+            status_code=422,
+        )
     try:
-        await apis.put_profile(session.account_id, forms.profile_body(form), etag)
+        await apis.put_profile(session.account_id, body, etag)
     except Problem as problem:
-        errors, rest = (
+        errors, _rest = (
             forms.field_errors(problem.details, forms.PROFILE_FIELDS) if problem.status == 422 else ({}, [])
         )
         if problem.status == 412:
             # Keep what the person typed; their next save knowingly replaces the newer version.
             etag = str(problem.details.get("etag") or "") or etag
-        if rest:
-            problem.message += " " + "; ".join(rest)
         current, _, _ = await _load(apis, session.account_id)
         return _page(
             request,
