@@ -152,7 +152,8 @@ def consumer_row(service: str) -> db.Row:
         .with_panel(
             single(
                 "Unknown events skipped since start",
-                "Messages of types this service does not handle (a newer producer?).",
+                "Messages of event types the contracts do not know (a newer producer?). Known types a "
+                "consumer has no handler for are normal traffic, counted apart.",
                 f"sum(autoletter_unknown_events_total{{{s}}}) or vector(0)",
                 steps=((None, GREEN), (1, ORANGE)),
                 width=6,
@@ -170,6 +171,42 @@ def consumer_row(service: str) -> db.Row:
                 ],
                 unit="opm",
                 height=4,
+            )
+        )
+        .with_panel(
+            single(
+                "Longest outage being waited out",
+                "Seconds the message in hand has waited for the database or Stripe (0 when none). "
+                "Such messages are retried without limit, never dead-lettered.",
+                f"max(autoletter_consumer_outage_seconds{{{s}}}) or vector(0)",
+                steps=((None, GREEN), (60, ORANGE), (180, RED)),
+                unit="s",
+                width=6,
+                height=8,
+            )
+        )
+        .with_panel(
+            graph(
+                "Failed tries per minute, by kind",
+                "outage and conflict: waited out or retried without limit; slow: statement or lock "
+                "timeouts, retried for a bounded time; message: the message's own fault. Skipped "
+                "known types without a handler and unknown reason or status values, tolerated.",
+                [
+                    (
+                        f"60 * sum by (kind) (rate(autoletter_handler_failures_total{{{s}}}[{RATE}]))",
+                        "{{kind}}",
+                    ),
+                    (
+                        f"60 * sum (rate(autoletter_unhandled_events_total{{{s}}}[{RATE}]))",
+                        "unhandled types",
+                    ),
+                    (
+                        f"60 * sum by (field) (rate(autoletter_unknown_values_total{{{s}}}[{RATE}]))",
+                        "unknown {{field}}",
+                    ),
+                ],
+                unit="opm",
+                width=18,
             )
         )
     )

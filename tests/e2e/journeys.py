@@ -157,6 +157,7 @@ async def consumer_caught_up(system: System, group: str, topic: str, timeout: fl
     """Wait until a consumer group has committed everything on its topic right now: the service has
     applied every event published so far (e.g. letters' copy of the statuses)."""
     name = system.topic(topic)
+    group_id = system.topic(group)  # the deployment's Kafka group id carries the topic prefix
     admin = AIOKafkaAdminClient(bootstrap_servers=system.kafka_bootstrap)
     consumer = AIOKafkaConsumer(bootstrap_servers=system.kafka_bootstrap)
     await admin.start()
@@ -168,7 +169,7 @@ async def consumer_caught_up(system: System, group: str, topic: str, timeout: fl
         ends = await consumer.end_offsets(partitions)
 
         async def caught_up() -> bool:
-            committed = await admin.list_consumer_group_offsets(group, partitions=partitions)
+            committed = await admin.list_consumer_group_offsets(group_id, partitions=partitions)
             return all(tp in committed and committed[tp].offset >= end for tp, end in ends.items() if end)
 
         await wait_for(caught_up, timeout, f"{group} to catch up on {name}")

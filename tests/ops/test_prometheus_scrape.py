@@ -39,12 +39,17 @@ import journeys as j
 from system import SERVICES, System, running_system
 
 #: Counters a good-card journey has no reason to touch: their labelled samples appear with the first
-#: rare event (a handler retry, a dead letter, a duplicate delivery, a relay error, a Stripe retry).
+#: rare event (a handler retry, a dead letter, a duplicate delivery, a relay error, a Stripe retry,
+#: an outage, an event type or reason value from a newer producer).
 #: They must still be registered, which the exposition shows as ``# HELP`` before any sample.
 MAY_HAVE_NO_SAMPLES_YET = frozenset(
     {
+        "autoletter_consumer_outage_seconds",
         "autoletter_dead_letters_total",
         "autoletter_duplicates_skipped_total",
+        "autoletter_handler_failures_total",
+        "autoletter_unknown_events_total",
+        "autoletter_unknown_values_total",
         "autoletter_handler_retries_total",
         "autoletter_outbox_relay_errors_total",
         "invoicing_stripe_retries_total",

@@ -58,6 +58,7 @@ def runtime(
     batch_size: int = 1,
     retry: RetryPolicy | None = None,
     bulk: bool = False,
+    isolation_level: str | None = None,
 ) -> ServiceRuntime:
     topic = TOPICS["letters.events"]
     if bulk:
@@ -69,7 +70,13 @@ def runtime(
             batch_types=(LetterSent,),
         )
     else:
-        sub = Subscription(topic, "sample.effects", {LetterSent: handler}, batch_size=batch_size)
+        sub = Subscription(
+            topic,
+            "sample.effects",
+            {LetterSent: handler},
+            batch_size=batch_size,
+            isolation_level=isolation_level,
+        )
     return ServiceRuntime(
         cfg,
         migrations=MIGRATIONS,

@@ -31,7 +31,7 @@ async def test_lag_counts_what_the_group_has_not_committed(kafka_bootstrap: str,
     try:
         await admin.create_topics([NewTopic(topic, num_partitions=2, replication_factor=1)])
         await publish(kafka_bootstrap, topic, *(letter_sent(f"acc-{i}") for i in range(5)))
-        await _observe(admin, reader, "sample", group, topic)
+        await _observe(admin, reader, "sample", group, group, topic)
         assert lag(group, topic) == 5  # nothing committed yet: a stuck consumer shows everything
 
         member = AIOKafkaConsumer(bootstrap_servers=kafka_bootstrap, group_id=group, enable_auto_commit=False)
@@ -42,7 +42,7 @@ async def test_lag_counts_what_the_group_has_not_committed(kafka_bootstrap: str,
             await member.commit(dict(await member.end_offsets(tps)))
         finally:
             await member.stop()
-        await _observe(admin, reader, "sample", group, topic)
+        await _observe(admin, reader, "sample", group, group, topic)
         assert lag(group, topic) == 0
     finally:
         await reader.stop()

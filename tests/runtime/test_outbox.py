@@ -124,7 +124,6 @@ async def test_one_account_in_commit_order_with_two_relays(
             sessions,
             p,
             service="sample",
-            schema=db_schema,
             topic_prefix=topic_prefix,
             clock=SystemClock(),
             batch_size=50,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from enum import StrEnum
 from typing import Annotated
 
@@ -34,6 +35,29 @@ class ServiceStatus(StrEnum):
     BLOCKED = "blocked"
     ACTIVE = "active"
     OVERDUE = "overdue"
+
+
+@dataclass(frozen=True)
+class OpenSet:
+    """Marks a field whose values are an open set (DESIGN §3): a value this version does not know
+    decodes as a plain string instead of failing, so producers may add values once consumers are
+    deployed; consumers count it (`unknown_values`) and carry on."""
+
+    values: type[StrEnum]
+
+
+def unknown_values(message: BaseModel) -> list[tuple[str, str]]:
+    """(field, value) for each open-set field of the message holding a value this version does not know."""
+    found = []
+    for name, info in type(message).model_fields.items():
+        marker = next((m for m in info.metadata if isinstance(m, OpenSet)), None)
+        value = getattr(message, name)
+        if marker is not None and isinstance(value, str) and not isinstance(value, marker.values):
+            found.append((name, value))
+    return found
+
+
+OpenServiceStatus = Annotated[ServiceStatus | str, Field(union_mode="left_to_right"), OpenSet(ServiceStatus)]
 
 
 class ProfileField(StrEnum):

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import ClassVar
+from typing import Annotated, ClassVar
 from uuid import UUID
 
 from pydantic import AwareDatetime, Field
 
-from autoletter.contracts.common import PostalAddress, Service, Value
+from autoletter.contracts.common import OpenSet, PostalAddress, Service, Value
 from autoletter.contracts.envelope import Envelope
 
 #: 700 KB of PDF, base64-encoded (4 characters per 3 bytes).
@@ -24,6 +24,9 @@ class LetterReason(StrEnum):
     NO_PAYMENT_METHOD = "no_payment_method"
     STATUS_PENDING = "status_pending"
     HOLD_EXPIRED = "hold_expired"
+
+
+OpenLetterReason = Annotated[LetterReason | str, Field(union_mode="left_to_right"), OpenSet(LetterReason)]
 
 
 class Recipient(Value):
@@ -62,19 +65,19 @@ class LetterAccepted(_LetterEvent):
 class LetterHeld(_LetterEvent):
     """The letter is held until its service is active again."""
 
-    reason: LetterReason
+    reason: OpenLetterReason
 
 
 class LetterRejected(_LetterEvent):
     """The letter will never be sent."""
 
-    reason: LetterReason
+    reason: OpenLetterReason
 
 
 class LetterExpired(_LetterEvent):
     """A held letter passed its hold limit and will not be sent."""
 
-    reason: LetterReason = LetterReason.HOLD_EXPIRED
+    reason: OpenLetterReason = LetterReason.HOLD_EXPIRED
 
 
 class LetterSent(_LetterEvent):

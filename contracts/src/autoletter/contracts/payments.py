@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import ClassVar
+from typing import Annotated, ClassVar
 from uuid import UUID
 
 from pydantic import AwareDatetime, Field
 
-from autoletter.contracts.common import Cents, Currency, Period, ProfileField, Service, ServiceStatus
+from autoletter.contracts.common import (
+    Cents,
+    Currency,
+    OpenServiceStatus,
+    OpenSet,
+    Period,
+    ProfileField,
+    Service,
+)
 from autoletter.contracts.envelope import Envelope
 
 
@@ -23,6 +31,9 @@ class StatusReason(StrEnum):
     NO_PAYMENT_METHOD = "no_payment_method"
     INVOICE_FAILED = "invoice_failed"
     INVOICES_SETTLED = "invoices_settled"
+
+
+OpenStatusReason = Annotated[StatusReason | str, Field(union_mode="left_to_right"), OpenSet(StatusReason)]
 
 
 class _PaymentsEvent(Envelope):
@@ -86,9 +97,9 @@ class ServiceStatusChanged(_PaymentsEvent):
     """The derived status of one service changed."""
 
     service: Service
-    status: ServiceStatus
-    previous_status: ServiceStatus
-    reason: StatusReason
+    status: OpenServiceStatus
+    previous_status: OpenServiceStatus
+    reason: OpenStatusReason
     missing: list[ProfileField] | None = Field(
         default=None, description="Missing profile fields, when reason is profile_incomplete."
     )

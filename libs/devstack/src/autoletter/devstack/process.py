@@ -92,11 +92,11 @@ class ServerProcess:
     def log_tail(self, lines: int = 40) -> str:
         return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
 
-    def stop(self, timeout: float = 20.0) -> None:
-        """SIGTERM, then SIGKILL after the timeout."""
+    def stop(self, timeout: float = 20.0, sig: signal.Signals = signal.SIGTERM) -> None:
+        """`sig` (SIGTERM unless told), then SIGKILL after the timeout."""
         if self.proc.poll() is None:
             with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.proc.pid, signal.SIGTERM)
+                os.killpg(self.proc.pid, sig)
             try:
                 self.proc.wait(timeout)
             except subprocess.TimeoutExpired:

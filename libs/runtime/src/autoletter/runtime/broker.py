@@ -63,7 +63,7 @@ def register(broker: KafkaBroker, processor: MessageProcessor, topic_prefix: str
     broker.subscriber(
         sub.topic.full_name(topic_prefix),
         decoder=_raw_records,  # we decode ourselves: FastStream's JSON decoding could fail a whole batch
-        group_id=sub.group,
+        group_id=processor.kafka_group,  # the deployment's own group: never shared, never rebalanced
         batch=True,
         max_records=sub.batch_size,
         auto_offset_reset="earliest",

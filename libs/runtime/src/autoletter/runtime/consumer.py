@@ -7,50 +7,29 @@ rows commit together; the Kafka offset is committed, with explicit offsets, only
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-import stripe
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.errors import KafkaError
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from autoletter.contracts import DecodeError, Envelope, Topic, UnknownEventType, decode
+from autoletter.contracts import DecodeError, Envelope, Topic, UnknownEventType, decode, message_class
+from autoletter.contracts.common import unknown_values
 from autoletter.runtime import inbox, logs, metrics
+from autoletter.runtime.failures import Failure, classify
 from autoletter.runtime.kafka import Producer
 
 log = logging.getLogger(__name__)
 
 Handler = Callable[[AsyncSession, Any], Awaitable[None]]
 BatchHandler = Callable[[AsyncSession, list[Any]], Awaitable[None]]
-
-
-class TransientError(Exception):
-    """Raised by a handler when a dependency is unavailable: retried without limit, never dead-lettered."""
-
-
-#: Failures of the database or the network, as opposed to failures of the message or the handler.
-_TRANSIENT: tuple[type[BaseException], ...] = (
-    TransientError,
-    OperationalError,
-    InterfaceError,
-    ConnectionError,
-    TimeoutError,
-    stripe.APIConnectionError,
-    stripe.RateLimitError,
-)
-
-
-def is_transient(exc: BaseException) -> bool:
-    """True for an outage (wait it out), False for an error the message causes (count it)."""
-    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
-        return True
-    return isinstance(exc, _TRANSIENT)
 
 
 class PoisonMessage(Exception):
@@ -73,6 +52,9 @@ class Subscription:
     #: after the batch's other messages: use it only for types whose effects are independent of them.
     batch_handler: BatchHandler | None = None
     batch_types: tuple[type[Envelope], ...] = ()
+    #: e.g. "SERIALIZABLE" for handlers that read-then-write without locks; a serialisation failure
+    #: is then retried as a conflict.
+    isolation_level: str | None = None
 
     @property
     def types(self) -> tuple[type[Envelope], ...]:
@@ -81,14 +63,29 @@ class Subscription:
 
 @dataclass(frozen=True)
 class RetryPolicy:
-    """Retries in place, with exponential backoff, before a message goes to the dead-letter topic."""
+    """How a failed message is retried in place (see `failures.Failure` for the kinds of failure).
+
+    The message's own failures: `attempts` tries with exponential backoff, then the dead-letter topic.
+    Outages and conflicts: retried without limit, the backoff capped at `outage_max_delay`.
+    Statement or lock timeouts while the database answers: retried for `slow_limit` seconds, then
+    dead-lettered with reason `statement_timeout`.
+    """
 
     attempts: int = 5
     first_delay: float = 0.1
     max_delay: float = 5.0
+    outage_max_delay: float = 30.0
+    slow_limit: float = 300.0
 
     def delay(self, attempt: int) -> float:
         return float(min(self.first_delay * 2 ** (attempt - 1), self.max_delay))
+
+    def outage_delay(self, attempt: int) -> float:
+        return float(min(self.first_delay * 2 ** (attempt - 1), self.outage_max_delay))
+
+
+class PartitionLost(Exception):
+    """The partition was given to another consumer while its message waited: that one carries on."""
 
 
 @dataclass
@@ -121,6 +118,12 @@ class MessageProcessor:
         self._types = subscription.types
 
     @property
+    def kafka_group(self) -> str:
+        """The Kafka group id: the deployment's topic prefix and the logical `<service>.<purpose>`,
+        which the inbox, the dead-letter topic, metrics and headers keep as they are."""
+        return f"{self._prefix}{self.sub.group}"
+
+    @property
     def dlq_topic(self) -> str:
         return self.sub.topic.dlq(self.sub.group).full_name(self._prefix)
 
@@ -144,15 +147,19 @@ class MessageProcessor:
                 unfinished.clear()
             else:
                 for tp, items in by_partition.items():
-                    for item in items:
-                        await self._one_by_one(item)
-                        await self._commit(consumer, {tp: item.record.offset})
-                        unfinished[tp] = item.record.offset + 1
+                    try:
+                        for item in items:
+                            await self._one_by_one(item, consumer)
+                            await self._commit(consumer, {tp: item.record.offset})
+                            unfinished[tp] = item.record.offset + 1
+                    except PartitionLost:
+                        log.warning("partition_lost_while_waiting", extra={"group": self.sub.group})
                     del unfinished[tp]
         except Exception:
             log.exception("batch_failed_rewinding", extra={"group": self.sub.group})
             for tp, offset in unfinished.items():
-                consumer.seek(tp, offset)
+                if tp in consumer.assignment():
+                    consumer.seek(tp, offset)
             await asyncio.sleep(self._retry.max_delay)  # the failure is outside the handler: give it time
         metrics.HANDLER_SECONDS.labels(self._service, self.sub.group).observe(time.perf_counter() - started)
 
@@ -167,14 +174,15 @@ class MessageProcessor:
     async def _try_together(self, items: list[_Item]) -> bool:
         """All items in one transaction; False (nothing kept) when any handler failed."""
         try:
-            async with self._sessions.begin() as session:
+            async with self._transaction() as session:
                 messages = [i.message for i in items if i.message is not None]
                 new = await inbox.claim_many(session, self.sub.group, [m.event_id for m in messages])
                 duplicates = len(messages) - len(new)  # counted before handling consumes `new`
                 await self._handle_all(session, items, new)
         except asyncio.CancelledError:
             raise
-        except Exception:
+        except Exception as exc:
+            metrics.HANDLER_FAILURES.labels(self._service, self.sub.group, classify(exc)).inc()
             if len(items) == 1:
                 log.warning("handler_failed", exc_info=True, extra={"group": self.sub.group})
             return False
@@ -210,58 +218,135 @@ class MessageProcessor:
     def _count(self, items: list[_Item]) -> None:
         for item in items:
             if item.unknown:
-                metrics.UNKNOWN_EVENTS.labels(self._service, self.sub.group, item.unknown).inc()
-                outcome, event_type = "skipped", "unknown"
+                # A type the contracts do not know (a newer producer) apart from a known one this
+                # consumer has no handler for (normal traffic on a shared topic).
+                known = message_class(item.unknown) is not None
+                counter = metrics.UNHANDLED_EVENTS if known else metrics.UNKNOWN_EVENTS
+                counter.labels(self._service, self.sub.group, item.unknown).inc()
+                outcome, event_type = "skipped", item.unknown if known else "unknown"
             else:
                 outcome, event_type = "ok", item.message.event_type if item.message else "unknown"
+                for name, value in unknown_values(item.message) if item.message else ():
+                    metrics.UNKNOWN_VALUES.labels(self._service, name).inc()
+                    log.info("unknown_value_tolerated", extra={"field": name, "value": value[:100]})
             metrics.MESSAGES_CONSUMED.labels(self._service, self.sub.topic.name, event_type, outcome).inc()
 
-    async def _one_by_one(self, item: _Item) -> None:
+    async def _one_by_one(self, item: _Item, consumer: AIOKafkaConsumer) -> None:
+        """One message in its own transaction, retried by the kind of failure until it is done or
+        dead-lettered. Outages are waited out without limit (its partition paused, the consumer
+        still polling so it keeps its place in the group); nothing after it is committed meanwhile."""
         if item.poison:
             await self._dead_letter(item, "undecodable", item.poison)
             return
-        attempt = 0
-        while True:
-            attempt += 1
-            try:
-                async with self._sessions.begin() as session:
-                    new: set[Any] = set()
-                    if item.message is not None:
-                        if await inbox.claim(session, self.sub.group, item.message.event_id):
-                            new.add(item.message.event_id)
-                        else:
-                            metrics.DUPLICATES_SKIPPED.labels(self._service, self.sub.group).inc()
-                    await self._handle_all(session, [item], new)
-                self._count([item])
-                return
-            except asyncio.CancelledError:
-                raise
-            except PoisonMessage as exc:
-                await self._dead_letter(item, "rejected", exc.reason)
-                return
-            except Exception as exc:
-                if is_transient(exc):
-                    # Database or network down: not the message's fault. Wait it out, never dead-letter.
-                    metrics.RETRIES.labels(self._service, self.sub.group).inc()
-                    log.warning(
-                        "infrastructure_unavailable",
-                        extra={"group": self.sub.group, "error": f"{type(exc).__name__}: {exc}"},
-                    )
-                    await asyncio.sleep(self._retry.max_delay)
-                    continue
-                if attempt == self._retry.attempts:
-                    await self._dead_letter(item, "retries_exhausted", f"{type(exc).__name__}: {exc}")
+        tp = TopicPartition(item.record.topic, item.record.partition)
+        own_failures = waits = 0
+        slow_since: float | None = None
+        try:
+            while True:
+                try:
+                    await self._handle_one(item)
                     return
-                metrics.RETRIES.labels(self._service, self.sub.group).inc()
-                log.warning(
-                    "handler_retry",
-                    extra={
-                        "group": self.sub.group,
-                        "attempt": attempt,
-                        "error": f"{type(exc).__name__}: {exc}",
-                    },
-                )
-                await asyncio.sleep(self._retry.delay(attempt))
+                except asyncio.CancelledError:
+                    raise
+                except PoisonMessage as exc:
+                    await self._dead_letter(item, "rejected", exc.reason)
+                    return
+                except Exception as exc:
+                    kind = classify(exc)
+                    error = f"{type(exc).__name__}: {exc}"
+                    metrics.HANDLER_FAILURES.labels(self._service, self.sub.group, kind).inc()
+                    metrics.RETRIES.labels(self._service, self.sub.group).inc()
+                    if kind is Failure.SLOW:
+                        if not await self._database_answers():
+                            kind = Failure.OUTAGE  # cancelled because the server is going away
+                        else:
+                            slow_since = slow_since or time.monotonic()
+                            if time.monotonic() - slow_since >= self._retry.slow_limit:
+                                await self._dead_letter(item, "statement_timeout", error)
+                                return
+                    if kind is Failure.MESSAGE:
+                        own_failures += 1
+                        if own_failures >= self._retry.attempts:
+                            await self._dead_letter(item, "retries_exhausted", error)
+                            return
+                        log.warning(
+                            "handler_retry",
+                            extra={"group": self.sub.group, "attempt": own_failures, "error": error},
+                        )
+                        await asyncio.sleep(self._retry.delay(own_failures))
+                        continue
+                    waits += 1
+                    log.warning(
+                        "waiting_out_failure",
+                        extra={"group": self.sub.group, "kind": kind, "attempt": waits, "error": error},
+                    )
+                    await self._wait_out(consumer, tp, kind, waits)
+        finally:
+            metrics.OUTAGE_SECONDS.labels(self._service, self.sub.group).set(0)
+
+    @contextlib.asynccontextmanager
+    async def _transaction(self) -> AsyncIterator[AsyncSession]:
+        """One unit of work: inbox, effects and outbox rows commit together or not at all."""
+        async with self._sessions() as session, session.begin():
+            if self.sub.isolation_level:
+                await session.connection(execution_options={"isolation_level": self.sub.isolation_level})
+            yield session
+
+    async def _handle_one(self, item: _Item) -> None:
+        async with self._transaction() as session:
+            new: set[Any] = set()
+            if item.message is not None:
+                if await inbox.claim(session, self.sub.group, item.message.event_id):
+                    new.add(item.message.event_id)
+                else:
+                    metrics.DUPLICATES_SKIPPED.labels(self._service, self.sub.group).inc()
+            await self._handle_all(session, [item], new)
+        self._count([item])
+
+    async def _wait_out(
+        self, consumer: AIOKafkaConsumer, tp: TopicPartition, kind: Failure, waits: int
+    ) -> None:
+        """Back off before the next try; during an outage, until the database answers again."""
+        started = time.monotonic()
+        delay = self._retry.outage_delay(waits)
+        consumer.pause(*consumer.assignment())
+        try:
+            while True:
+                await self._keep_membership(consumer, delay)
+                if tp not in consumer.assignment():
+                    raise PartitionLost(str(tp))
+                if kind is Failure.OUTAGE:
+                    metrics.OUTAGE_SECONDS.labels(self._service, self.sub.group).inc(
+                        time.monotonic() - started
+                    )
+                    started = time.monotonic()
+                if kind is not Failure.OUTAGE or await self._database_answers():
+                    return
+                waits += 1
+                delay = self._retry.outage_delay(waits)
+        finally:
+            consumer.resume(*consumer.assignment())
+
+    async def _keep_membership(self, consumer: AIOKafkaConsumer, seconds: float) -> None:
+        """Wait while polling the (paused) consumer, so the group does not take it for dead. A
+        partition assigned meanwhile is not paused yet: whatever it returns is rewound, never lost."""
+        deadline = time.monotonic() + seconds
+        while (left := deadline - time.monotonic()) > 0:
+            consumer.pause(*consumer.assignment())
+            fetched = await consumer.getmany(timeout_ms=max(int(min(left, 1.0) * 1000), 1))
+            for tp, records in fetched.items():
+                consumer.seek(tp, records[0].offset)
+
+    async def _database_answers(self) -> bool:
+        """The probe: SELECT 1 on the pool the handlers use."""
+        try:
+            async with self._sessions() as session:
+                await asyncio.wait_for(session.execute(text("SELECT 1")), timeout=5)
+            return True
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            return False
 
     async def _dead_letter(self, item: _Item, reason: str, error: str) -> None:
         """Publish the original bytes, key and headers with the error; only then may the offset move."""

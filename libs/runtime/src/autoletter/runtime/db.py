@@ -6,7 +6,7 @@ import hashlib
 import re
 from collections.abc import Iterable
 
-from sqlalchemy import text
+from sqlalchemy import ColumnElement, func, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 _SCHEMA = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
@@ -43,9 +43,16 @@ async def ensure_schema(engine: AsyncEngine, schema: str) -> None:
 
 
 def advisory_key(scope: str, value: str) -> int:
-    """A stable signed 64-bit key for pg_advisory_* locks."""
+    """A stable signed 64-bit number for a scope and value (e.g. an account's outbox shard)."""
     digest = hashlib.blake2b(f"{scope}:{value}".encode(), digest_size=8).digest()
     return int.from_bytes(digest, "big", signed=True)
+
+
+def lock_key(scope: str, value: str) -> ColumnElement[int]:
+    """The pg_advisory_* key of (scope, value) in this deployment: it carries the connection's schema
+    (the service's own, first on its search_path), so two deployments sharing one database never
+    block each other on the same account or period."""
+    return func.hashtextextended(func.concat(func.current_schema(), ":", scope, ":", value), 0)
 
 
 async def lock_account(session: AsyncSession, scope: str, account_id: str) -> None:
@@ -55,12 +62,13 @@ async def lock_account(session: AsyncSession, scope: str, account_id: str) -> No
 
 async def lock_accounts(session: AsyncSession, scope: str, account_ids: Iterable[str]) -> None:
     """Lock several accounts in one round trip, always in key order so two writers cannot deadlock."""
-    keys = sorted({advisory_key(scope, a) for a in account_ids})
-    if keys:
-        await session.execute(
-            text(
-                "SELECT pg_advisory_xact_lock(k)"
-                " FROM unnest(CAST(:keys AS bigint[])) WITH ORDINALITY AS t(k, i) ORDER BY i"
-            ),
-            {"keys": keys},
-        )
+    ids = sorted(set(account_ids))
+    if ids:
+        await session.execute(_LOCK_ACCOUNTS, {"scope": scope, "ids": ids})
+
+
+_LOCK_ACCOUNTS = text(
+    "SELECT pg_advisory_xact_lock(k) FROM ("
+    " SELECT DISTINCT hashtextextended(concat(current_schema(), ':', CAST(:scope AS text), ':', a), 0) AS k"
+    " FROM unnest(CAST(:ids AS text[])) AS a ORDER BY k) AS keys"
+)

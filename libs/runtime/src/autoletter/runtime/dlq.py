@@ -58,8 +58,8 @@ async def list_dead_letters(settings: KafkaSettings, dlq_topic: str, limit: int 
     consumer = AIOKafkaConsumer(
         **connection_options(settings, "autoletter-dlq-reader"), enable_auto_commit=False
     )
-    await consumer.start()
     try:
+        await consumer.start()  # inside: a broker that does not answer still closes the consumer
         partitions = consumer.partitions_for_topic(dlq_topic)
         if not partitions:
             await consumer._client.force_metadata_update()

@@ -19,9 +19,10 @@ log = logging.getLogger(__name__)
 
 
 async def observe_lag(
-    settings: KafkaSettings, service: str, groups: Sequence[tuple[str, str]], interval: float = 15.0
+    settings: KafkaSettings, service: str, groups: Sequence[tuple[str, str, str]], interval: float = 15.0
 ) -> None:
-    """Forever: set autoletter_consumer_lag_messages for each (group, topic) every `interval` seconds."""
+    """Forever: set autoletter_consumer_lag_messages for each (group, Kafka group id, topic) every
+    `interval` seconds; the metric is labelled with the logical group."""
     admin = AIOKafkaAdminClient(**connection_options(settings, f"{service}-lag"))
     reader = AIOKafkaConsumer(
         **connection_options(settings, f"{service}-lag-reader"), enable_auto_commit=False
@@ -30,9 +31,9 @@ async def observe_lag(
     await reader.start()
     try:
         while True:
-            for group, topic in groups:
+            for group, group_id, topic in groups:
                 try:
-                    await _observe(admin, reader, service, group, topic)
+                    await _observe(admin, reader, service, group, group_id, topic)
                 except Exception:  # a blip must not end the monitor
                     log.warning("consumer_lag_unavailable", exc_info=True, extra={"group": group})
             await asyncio.sleep(interval)
@@ -42,14 +43,19 @@ async def observe_lag(
 
 
 async def _observe(
-    admin: AIOKafkaAdminClient, reader: AIOKafkaConsumer, service: str, group: str, topic: str
+    admin: AIOKafkaAdminClient,
+    reader: AIOKafkaConsumer,
+    service: str,
+    group: str,
+    group_id: str,
+    topic: str,
 ) -> None:
     [described] = await admin.describe_topics([topic])
     partitions = [TopicPartition(topic, p["partition"]) for p in described.get("partitions", [])]
     if not partitions:
         return
     ends = await reader.end_offsets(partitions)
-    committed = await admin.list_consumer_group_offsets(group, partitions=partitions)
+    committed = await admin.list_consumer_group_offsets(group_id, partitions=partitions)
     for tp in partitions:
         done = committed[tp].offset if tp in committed and committed[tp].offset >= 0 else 0
         metrics.CONSUMER_LAG.labels(service, group, topic, str(tp.partition)).set(max(ends[tp] - done, 0))

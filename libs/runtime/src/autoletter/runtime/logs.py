@@ -9,7 +9,16 @@ import sys
 from datetime import UTC, datetime
 from typing import Any
 
+from aiokafka import errors as aiokafka_errors
+
 correlation_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("correlation_id", default=None)
+
+#: Retried by aiokafka while a fresh broker elects its group coordinator.
+_STARTUP_STATES = (
+    aiokafka_errors.CoordinatorNotAvailableError,
+    aiokafka_errors.NotCoordinatorError,
+    aiokafka_errors.CoordinatorLoadInProgressError,
+)
 
 _STANDARD = set(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {"message", "asctime"}
 
@@ -36,6 +45,17 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, default=str)
 
 
+class ExpectedStartupStates(logging.Filter):
+    """aiokafka logs a coordinator that is still being elected (every fresh broker, every group's first
+    join) at error level, then retries: that is a state to wait through, so it is logged as info."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args if isinstance(record.args, tuple) else ()
+        if record.levelno >= logging.ERROR and any(isinstance(arg, _STARTUP_STATES) for arg in args):
+            record.levelno, record.levelname = logging.INFO, "INFO"
+        return True
+
+
 def configure(service: str, level: str = "INFO", json_logs: bool = True) -> None:
     """Route the root logger to stdout, as JSON unless told otherwise."""
     handler = logging.StreamHandler(sys.stdout)
@@ -47,3 +67,6 @@ def configure(service: str, level: str = "INFO", json_logs: bool = True) -> None
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
     logging.getLogger("aiokafka").setLevel(logging.WARNING)
+    coordinator = logging.getLogger("aiokafka.consumer.group_coordinator")
+    if not any(isinstance(f, ExpectedStartupStates) for f in coordinator.filters):
+        coordinator.addFilter(ExpectedStartupStates())

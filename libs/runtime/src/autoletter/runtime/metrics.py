@@ -34,8 +34,28 @@ DEAD_LETTERS = Counter(
 )
 UNKNOWN_EVENTS = Counter(
     "autoletter_unknown_events_total",
-    "Messages of unknown or unhandled types, skipped.",
+    "Messages of event types the contracts do not know (a newer producer), skipped.",
     ["service", "group", "event_type"],
+)
+UNHANDLED_EVENTS = Counter(
+    "autoletter_unhandled_events_total",
+    "Messages of known event types this consumer has no handler for, skipped (normal traffic).",
+    ["service", "group", "event_type"],
+)
+UNKNOWN_VALUES = Counter(
+    "autoletter_unknown_values_total",
+    "Messages carrying a reason or status value this consumer does not know yet, tolerated.",
+    ["service", "field"],
+)
+HANDLER_FAILURES = Counter(
+    "autoletter_handler_failures_total",
+    "Failed tries of a message, by kind: outage, conflict, slow (statement or lock timeout), message.",
+    ["service", "group", "kind"],
+)
+OUTAGE_SECONDS = Gauge(
+    "autoletter_consumer_outage_seconds",
+    "How long the message in hand has been waiting out an outage (0 when none).",
+    ["service", "group"],
 )
 OUTBOX_BACKLOG = Gauge("autoletter_outbox_backlog", "Unpublished outbox rows.", ["service"])
 OUTBOX_OLDEST_AGE = Gauge(

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from autoletter.contracts import TOPICS
 from autoletter.runtime import metrics
 from autoletter.runtime.clock import Clock
-from autoletter.runtime.db import advisory_key
+from autoletter.runtime.db import lock_key
 from autoletter.runtime.kafka import Producer, Record
 from autoletter.runtime.tables import outbox
 
@@ -31,7 +31,6 @@ class OutboxRelay:
         producer: Producer,
         *,
         service: str,
-        schema: str,
         topic_prefix: str,
         clock: Clock,
         batch_size: int = 500,
@@ -41,7 +40,6 @@ class OutboxRelay:
         self._sessions = sessions
         self._producer = producer
         self._service = service
-        self._schema = schema
         self._prefix = topic_prefix
         self._clock = clock
         self._batch_size = batch_size
@@ -98,7 +96,7 @@ class OutboxRelay:
 
     async def _publish_shard(self, shard: int) -> int:
         async with self._sessions.begin() as session:
-            key = advisory_key(f"outbox-relay:{self._schema}", str(shard))
+            key = lock_key("outbox-relay", str(shard))
             if not await session.scalar(select(func.pg_try_advisory_xact_lock(key))):
                 return 0  # another relay has this shard right now
             rows = (

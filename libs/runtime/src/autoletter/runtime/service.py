@@ -63,7 +63,6 @@ class ServiceRuntime:
             self.sessions,
             self.producer,
             service=settings.service_name,
-            schema=settings.database_schema,
             topic_prefix=settings.kafka_topic_prefix,
             clock=self.clock,
         )
@@ -74,7 +73,11 @@ class ServiceRuntime:
                 self.producer,
                 service=settings.service_name,
                 topic_prefix=settings.kafka_topic_prefix,
-                retry=retry or RetryPolicy(),
+                retry=retry
+                or RetryPolicy(
+                    outage_max_delay=settings.consumer_outage_max_backoff_s,
+                    slow_limit=settings.consumer_slow_retry_limit_s,
+                ),
             )
             for s in self.subscriptions
         ]
@@ -113,7 +116,7 @@ class ServiceRuntime:
                 register(self.broker, processor, self.settings.kafka_topic_prefix)
             await self.broker.start()
         if self.processors:
-            groups = [(p.sub.group, self.topic_name(p.sub.topic)) for p in self.processors]
+            groups = [(p.sub.group, p.kafka_group, self.topic_name(p.sub.topic)) for p in self.processors]
             self._spawn(
                 "consumer-lag",
                 observe_lag(self.settings, self.producer_name, groups, self.settings.metrics_interval_s),

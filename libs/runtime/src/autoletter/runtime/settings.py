@@ -91,6 +91,17 @@ class ServiceSettings(KafkaSettings):
     graceful_timeout_s: float = Field(
         default=30.0, description="Shutdown waits this long for in-flight handlers (above the longest one)."
     )
+    consumer_outage_max_backoff_s: float = Field(
+        default=30.0,
+        gt=0,
+        description="Longest wait between tries while an outage (database, network, Stripe) lasts.",
+    )
+    consumer_slow_retry_limit_s: float = Field(
+        default=300.0,
+        gt=0,
+        description="How long a statement or lock timeout is retried while the database answers, "
+        "before the message is dead-lettered (reason statement_timeout).",
+    )
     metrics_interval_s: float = Field(
         default=15.0, gt=0, description="How often gauges read from the broker or database are refreshed."
     )

@@ -15,6 +15,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from autoletter.contracts import Envelope
+from autoletter.contracts.common import ServiceStatus
 from autoletter.contracts.letters import (
     LetterAccepted,
     LetterExpired,
@@ -141,6 +142,8 @@ async def on_service_status_changed(
 ) -> None:
     """Update letters' copy of the status and decide the service's open letters (release in order)."""
     account_id, service = event.account_id, event.service.value
+    if not isinstance(event.status, ServiceStatus):
+        return  # a status this version does not know (counted by the runtime): nothing to decide on
     await repo.lock(session, account_id)
     found = await repo.status_copy(session, account_id, service)
     if found is not None and found[1] > event.occurred_at:
@@ -151,7 +154,7 @@ async def on_service_status_changed(
         account_id,
         service,
         copy,
-        status_reason=event.reason.value,
+        status_reason=str(event.reason),
         changed_at=event.occurred_at,
         event_id=event.event_id,
     )

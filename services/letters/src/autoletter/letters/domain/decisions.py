@@ -19,14 +19,17 @@ from autoletter.letters.domain.model import (
     Transition,
 )
 
-_BLOCK_REASONS = {
+_BLOCK_REASONS: dict[str, LetterReason] = {
     StatusReason.PROFILE_INCOMPLETE: LetterReason.PROFILE_INCOMPLETE,
     StatusReason.NO_PAYMENT_METHOD: LetterReason.NO_PAYMENT_METHOD,
 }
 
 
 def status_copy(
-    previous: StatusCopy | None, status: ServiceStatus, reason: StatusReason, missing: Sequence[str] | None
+    previous: StatusCopy | None,
+    status: ServiceStatus,
+    reason: StatusReason | str,
+    missing: Sequence[str] | None,
 ) -> StatusCopy:
     """The copy after a ServiceStatusChanged, with the reason letters are held for under it."""
     block_reason = previous.block_reason if previous else None

@@ -103,7 +103,7 @@ async def postpone(
 ) -> bool:
     """Count a failed attempt; back off, or give up after max_attempts. True when given up."""
     give_up = attempts >= max_attempts
-    delay = min(2.0 ** (attempts - 1), max_backoff_s)
+    delay = min(2.0 ** min(attempts - 1, 30), max_backoff_s)  # outages retry without limit: no overflow
     await session.execute(
         update(stripe_events)
         .where(stripe_events.c.event_id == event_id, stripe_events.c.state == PENDING)

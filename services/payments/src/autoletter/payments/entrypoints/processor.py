@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import sys
 import time
 from typing import TYPE_CHECKING
 
@@ -23,6 +24,7 @@ from autoletter.payments.adapters.tables import services, stripe_events
 from autoletter.payments.handlers.common import Context
 from autoletter.payments.handlers.webhooks import process
 from autoletter.payments.settings import PaymentsSettings
+from autoletter.runtime.failures import Failure, classify
 
 if TYPE_CHECKING:
     from autoletter.runtime.service import ServiceRuntime
@@ -93,6 +95,9 @@ class WebhookProcessor:
     async def _postpone(self, event: event_store.StoredEvent, exc: Exception) -> None:
         # The error's class and message only: Stripe errors carry no card data, and the body is not logged.
         error = f"{type(exc).__name__}: {exc}"[:1000]
+        # An outage (database, network, Stripe unreachable, 429, 5xx) is waited out: it never uses
+        # up the event's attempts, or a Stripe blip would leave events failed for an operator.
+        outage = classify(exc) in (Failure.OUTAGE, Failure.CONFLICT)
         async with self._sessions.begin() as session:
             gave_up = await event_store.postpone(
                 session,
@@ -100,7 +105,7 @@ class WebhookProcessor:
                 attempts=event.attempts + 1,
                 error=error,
                 now=self._ctx.clock.now(),
-                max_attempts=self._settings.webhook_max_attempts,
+                max_attempts=sys.maxsize if outage else self._settings.webhook_max_attempts,
                 max_backoff_s=self._settings.webhook_max_backoff_s,
             )
         outcome = "failed" if gave_up else "retried"
