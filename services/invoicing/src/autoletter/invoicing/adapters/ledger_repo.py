@@ -12,7 +12,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from autoletter.invoicing.adapters.tables import customers, usage_lines
+from autoletter.invoicing.adapters.tables import customers, invoices, usage_lines
 from autoletter.invoicing.domain.lines import Usage
 
 _COLUMNS = (
@@ -100,3 +100,26 @@ async def usage_summary(
         .group_by(u.service)
     )
     return (await session.execute(query)).all()
+
+
+async def charge_of(session: AsyncSession, account_id: str, letter_id: UUID) -> Any | None:
+    """One letter's usage line with the invoice it is on, if any; None until the letter is recorded."""
+    u, i = usage_lines.c, invoices.c
+    query = (
+        select(
+            u.letter_id,
+            u.service,
+            u.sent_at,
+            u.sheets,
+            u.letter_cents,
+            u.extra_sheet_cents,
+            u.amount_cents,
+            u.currency,
+            u.invoice_id,
+            i.period.label("invoice_period"),
+            i.state.label("invoice_state"),
+        )
+        .select_from(usage_lines.outerjoin(invoices, i.invoice_id == u.invoice_id))
+        .where(u.account_id == account_id, u.letter_id == letter_id)
+    )
+    return (await session.execute(query)).one_or_none()

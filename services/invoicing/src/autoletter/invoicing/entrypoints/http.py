@@ -1,4 +1,4 @@
-"""HTTP API of invoicing (DESIGN §4): usage, invoices, billing runs (ops)."""
+"""HTTP API of invoicing (DESIGN §4): prices, usage, a letter's charge, invoices, billing runs (ops)."""
 
 from __future__ import annotations
 
@@ -50,6 +50,28 @@ async def get_usage(
     month = _period(period) if period else Period.containing(runtime.clock.now())
     async with runtime.sessions.begin() as session:
         return await views.usage(session, account_id, month, runtime.settings.currency)
+
+
+@router.get("/v1/prices")
+async def get_prices(principal: CurrentPrincipal, request: Request) -> dict[str, Any]:
+    """The price list in force now: per service, the letter (first sheet) and each extra sheet, gross."""
+    runtime = _runtime(request)
+    async with runtime.sessions.begin() as session:
+        price_list = await runtime.prices.get(session)
+    return views.prices(price_list, runtime.clock.now())
+
+
+@router.get("/v1/accounts/{account_id}/letters/{letter_id}/charge")
+async def get_letter_charge(
+    account_id: str, letter_id: UUID, principal: CurrentPrincipal, request: Request
+) -> dict[str, Any]:
+    """What a sent letter costs and its billing period and invoice; 404 until invoicing has recorded it."""
+    authorize_account(principal, account_id)
+    async with _runtime(request).sessions.begin() as session:
+        found = await views.charge(session, account_id, letter_id)
+    if found is None:
+        raise ApiError(404, "not_found", "No charge is recorded for this letter (yet).")
+    return found
 
 
 @router.get("/v1/accounts/{account_id}/invoices")

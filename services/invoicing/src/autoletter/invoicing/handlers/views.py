@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -10,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from autoletter.contracts.common import Service
 from autoletter.invoicing.adapters import invoice_repo, ledger_repo, runs_repo
 from autoletter.invoicing.domain.period import Period
+from autoletter.invoicing.domain.pricing import NoPriceInForce, PriceList
 
 
 async def usage(session: AsyncSession, account_id: str, period: Period, currency: str) -> dict[str, Any]:
@@ -30,6 +32,48 @@ async def usage(session: AsyncSession, account_id: str, period: Period, currency
             }
         )
     return {"account_id": account_id, "period": str(period), "services": services}
+
+
+def prices(price_list: PriceList, at: datetime) -> dict[str, Any]:
+    """The price in force at `at` for each service that has one (gross, in cents)."""
+    services = []
+    for service in Service:
+        try:
+            price = price_list.in_force(service, at)
+        except NoPriceInForce:
+            continue
+        services.append(
+            {
+                "service": service.value,
+                "letter_cents": price.letter_cents,
+                "extra_sheet_cents": price.extra_sheet_cents,
+                "currency": price.currency,
+                "effective_from": price.effective_from.isoformat(),
+            }
+        )
+    return {"at": at.isoformat(), "services": services}
+
+
+async def charge(session: AsyncSession, account_id: str, letter_id: UUID) -> dict[str, Any] | None:
+    """What a sent letter costs and the period it is billed in: its invoice's, else the month it was sent."""
+    r = await ledger_repo.charge_of(session, account_id, letter_id)
+    if r is None:
+        return None
+    return {
+        "account_id": account_id,
+        "letter_id": str(r.letter_id),
+        "service": r.service,
+        "sent_at": r.sent_at.isoformat(),
+        "sheets": r.sheets,
+        "letter_cents": r.letter_cents,
+        "extra_sheets": r.sheets - 1,
+        "extra_sheet_cents": r.extra_sheet_cents,
+        "amount_cents": r.amount_cents,
+        "currency": r.currency,
+        "period": r.invoice_period or str(Period.containing(r.sent_at)),
+        "invoice_id": str(r.invoice_id) if r.invoice_id else None,
+        "invoice_state": r.invoice_state,
+    }
 
 
 async def invoices(session: AsyncSession, account_id: str) -> dict[str, Any]:
