@@ -85,6 +85,7 @@ def test_an_unreachable_part_is_one_line_naming_the_address_and_exit_2(
     result = cli(*argv, env={"AUTOLETTER_DEV_DIR": str(facts)})
     assert result.returncode == 2, result
     assert "Traceback" not in result.stderr, result.stderr
+    assert all(line.startswith("autoletter: ") for line in result.stderr.splitlines()), result.stderr
     assert what.format(port=port) in result.stderr
     assert SECRET not in result.stderr + result.stdout
 

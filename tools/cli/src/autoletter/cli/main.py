@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import sys
 from collections.abc import Sequence
 
@@ -66,6 +67,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.command not in ("dev", "serve"):
+        # The client libraries' own retry chatter is not for people: a failure is our one line.
+        logging.getLogger("aiokafka").setLevel(logging.CRITICAL)
     try:
         if args.command == "dev":
             return dev.run(args)
