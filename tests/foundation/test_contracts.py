@@ -8,11 +8,12 @@ from typing import Any
 from uuid import uuid4
 
 import pytest
+from pydantic import ValidationError
 
 from autoletter.contracts import MESSAGES, DecodeError, UnknownEventType, decode, encode, headers_for
 from autoletter.contracts import schema as schema_docs
 from autoletter.contracts.envelope import Envelope, caused_by, new_event
-from autoletter.contracts.letters import LetterSent
+from autoletter.contracts.letters import LetterSent, SendLetter
 from autoletter.contracts.payments import PaymentFailed
 from autoletter.contracts.profile import ProfileCompleted
 
@@ -78,6 +79,7 @@ PAYLOADS: dict[str, dict[str, Any]] = {
     "LetterHeld": {"letter_id": str(uuid4()), "service": "standard", "reason": "service_overdue"},
     "LetterRejected": {"letter_id": str(uuid4()), "service": "standard", "reason": "service_inactive"},
     "LetterExpired": {"letter_id": str(uuid4()), "service": "standard", "reason": "hold_expired"},
+    "LetterCancelled": {"letter_id": str(uuid4()), "service": "standard", "reason": "service_overdue"},
     "LetterSent": {
         "letter_id": str(uuid4()),
         "service": "standard",
@@ -166,3 +168,14 @@ def test_naive_times_are_refused() -> None:
 def test_checked_in_schemas_match_the_models() -> None:
     stale = [p.name for p, text in schema_docs.render().items() if not p.exists() or p.read_text() != text]
     assert not stale, f"regenerate with `uv run python -m autoletter.contracts.schema`: {stale}"
+
+
+def test_send_letter_takes_exactly_one_document() -> None:
+    def command(**document: Any) -> SendLetter:
+        payload = {**PAYLOADS["SendLetter"], "document_base64": None, **document}
+        return new_event(SendLetter, account_id="acc", producer="other", occurred_at=NOW, **payload)
+
+    assert command(document_ref="doc_123").document_ref == "doc_123"
+    for both_or_none in ({"document_base64": "JVBERi0xLjQK", "document_ref": "doc_123"}, {}):
+        with pytest.raises(ValidationError, match="exactly one of document_base64 and document_ref"):
+            command(**both_or_none)

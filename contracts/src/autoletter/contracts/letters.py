@@ -6,7 +6,7 @@ from enum import StrEnum
 from typing import Annotated, ClassVar
 from uuid import UUID
 
-from pydantic import AwareDatetime, Field
+from pydantic import AwareDatetime, Field, model_validator
 
 from autoletter.contracts.common import OpenSet, PostalAddress, Service, Value
 from autoletter.contracts.envelope import Envelope
@@ -24,6 +24,7 @@ class LetterReason(StrEnum):
     NO_PAYMENT_METHOD = "no_payment_method"
     STATUS_PENDING = "status_pending"
     HOLD_EXPIRED = "hold_expired"
+    DOCUMENT_NOT_FOUND = "document_not_found"
 
 
 OpenLetterReason = Annotated[LetterReason | str, Field(union_mode="left_to_right"), OpenSet(LetterReason)]
@@ -44,9 +45,25 @@ class SendLetter(Envelope):
     command_id: str = Field(min_length=1, max_length=200, description="Idempotency key of the command.")
     service: Service
     recipient: Recipient
-    document_base64: str = Field(
-        max_length=MAX_DOCUMENT_BASE64, description="The PDF, base64, at most 700 KB."
+    document_base64: str | None = Field(
+        default=None,
+        max_length=MAX_DOCUMENT_BASE64,
+        description="The PDF, base64, at most 700 KB (256 KB recommended). Exactly one of "
+        "document_base64 and document_ref.",
     )
+    document_ref: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=200,
+        description="A document uploaded with POST /v1/accounts/{account_id}/documents (up to 10 MB), "
+        "opaque and bound to the account. Exactly one of document_base64 and document_ref.",
+    )
+
+    @model_validator(mode="after")
+    def _one_document(self) -> SendLetter:
+        if (self.document_base64 is None) == (self.document_ref is None):
+            raise ValueError("exactly one of document_base64 and document_ref")
+        return self
 
 
 class _LetterEvent(Envelope):
@@ -78,6 +95,12 @@ class LetterExpired(_LetterEvent):
     """A held letter passed its hold limit and will not be sent."""
 
     reason: OpenLetterReason = LetterReason.HOLD_EXPIRED
+
+
+class LetterCancelled(_LetterEvent):
+    """A held letter was cancelled by the customer; it will not be sent."""
+
+    reason: OpenLetterReason | None = Field(default=None, description="The reason it was held for.")
 
 
 class LetterSent(_LetterEvent):

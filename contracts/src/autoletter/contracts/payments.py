@@ -31,6 +31,8 @@ class StatusReason(StrEnum):
     NO_PAYMENT_METHOD = "no_payment_method"
     INVOICE_FAILED = "invoice_failed"
     INVOICES_SETTLED = "invoices_settled"
+    NOT_ACTIVATED = "not_activated"  # the first announcement of a service never switched on
+    PAYMENT_DISPUTED = "payment_disputed"
 
 
 OpenStatusReason = Annotated[StatusReason | str, Field(union_mode="left_to_right"), OpenSet(StatusReason)]

@@ -59,6 +59,7 @@ MESSAGES: dict[str, type[Envelope]] = {
         letters.LetterHeld,
         letters.LetterRejected,
         letters.LetterExpired,
+        letters.LetterCancelled,
         letters.LetterSent,
         invoicing.InvoiceIssued,
     )
