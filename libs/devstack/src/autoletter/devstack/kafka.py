@@ -110,7 +110,16 @@ def start(
     if not (data_dir / "logs" / "meta.properties").exists():
         cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
         subprocess.run(
-            [*jvm, "kafka.tools.StorageTool", "format", "-t", cluster_id, "-c", str(props), "--standalone"],
+            # `=`: a random id may start with "-", which the tool would read as an option.
+            [
+                *jvm,
+                "kafka.tools.StorageTool",
+                "format",
+                f"--cluster-id={cluster_id}",
+                "-c",
+                str(props),
+                "--standalone",
+            ],
             check=True,
             capture_output=True,
         )
