@@ -20,6 +20,9 @@ _STARTUP_STATES = (
     aiokafka_errors.CoordinatorLoadInProgressError,
 )
 
+#: aiokafka.cluster's message while a subscribed topic does not exist yet (its owner creates it).
+_TOPIC_NOT_YET = "Topic %s not found in cluster metadata"
+
 _STANDARD = set(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {"message", "asctime"}
 
 
@@ -46,12 +49,14 @@ class JsonFormatter(logging.Formatter):
 
 
 class ExpectedStartupStates(logging.Filter):
-    """aiokafka logs a coordinator that is still being elected (every fresh broker, every group's first
-    join) at error level, then retries: that is a state to wait through, so it is logged as info."""
+    """aiokafka logs, at error level and then retries, states every fresh start goes through: a group
+    coordinator still being elected, a topic another service has not created yet. They are waited
+    through, so they are logged as info."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         args = record.args if isinstance(record.args, tuple) else ()
-        if record.levelno >= logging.ERROR and any(isinstance(arg, _STARTUP_STATES) for arg in args):
+        expected = record.msg == _TOPIC_NOT_YET or any(isinstance(arg, _STARTUP_STATES) for arg in args)
+        if record.levelno >= logging.ERROR and expected:
             record.levelno, record.levelname = logging.INFO, "INFO"
         return True
 
@@ -67,6 +72,7 @@ def configure(service: str, level: str = "INFO", json_logs: bool = True) -> None
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
     logging.getLogger("aiokafka").setLevel(logging.WARNING)
-    coordinator = logging.getLogger("aiokafka.consumer.group_coordinator")
-    if not any(isinstance(f, ExpectedStartupStates) for f in coordinator.filters):
-        coordinator.addFilter(ExpectedStartupStates())
+    for name in ("aiokafka.consumer.group_coordinator", "aiokafka.cluster"):
+        logger = logging.getLogger(name)
+        if not any(isinstance(f, ExpectedStartupStates) for f in logger.filters):
+            logger.addFilter(ExpectedStartupStates())

@@ -113,6 +113,8 @@ def run(args: argparse.Namespace) -> int:
             "AUTOLETTER_CLOCK_OFFSET_FILE": str(clock_file),
             "AUTOLETTER_LOG_JSON": "true",
             "LETTERS_SPOOL_DIR": str(data / "spool"),
+            # After `autoletter clock advance`, a month that ended is noticed within seconds.
+            "INVOICING_CLOSE_CHECK_INTERVAL_S": "10",
             "PAYMENTS_CHECKOUT_SUCCESS_URL": f"http://127.0.0.1:{PORTS['console']}/billing?setup=success",
             "PAYMENTS_CHECKOUT_CANCEL_URL": f"http://127.0.0.1:{PORTS['console']}/billing?setup=cancelled",
             "PAYMENTS_PORTAL_RETURN_URL": f"http://127.0.0.1:{PORTS['console']}/billing",
