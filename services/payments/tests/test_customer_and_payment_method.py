@@ -26,8 +26,14 @@ async def test_the_first_completed_profile_creates_the_stripe_customer_once(
     await service.complete_profile(account)
     await wait_for(lambda: any(a[0] == customer for a in service.gateway.made("update_customer")), 30, "sync")
     assert len([a for a in service.gateway.made("create_customer") if a[0] == account]) == 1
-    (announced,) = await service.published(account, count=1)
+    # The customer created, and both services announced inactive (never activated), once.
+    announced, first, second = await service.published(account, count=3)
+    assert [(e.service, e.status, e.reason) for e in (first, second)] == [
+        ("standard", "inactive", "not_activated"),
+        ("registered", "inactive", "not_activated"),
+    ]
     assert isinstance(announced, StripeCustomerCreated) and announced.stripe_customer_id == customer
+    assert len(await service.staged(account, "ServiceStatusChanged")) == 2  # not again on the sync
 
 
 async def test_checkout_while_the_profile_is_incomplete_names_the_missing_fields(
@@ -153,7 +159,8 @@ async def test_activation_needs_the_prerequisites_and_then_the_service_is_active
     await service.add_payment_method(account)
     response = await service.client.post(url, headers=service.auth(account))
     assert response.json() == {"service": "registered", "status": "active"}
-    (changed,) = await service.staged(account, "ServiceStatusChanged")
+    first, second, changed = await service.staged(account, "ServiceStatusChanged")
+    assert [e.reason for e in (first, second)] == ["not_activated", "not_activated"]
     assert isinstance(changed, ServiceStatusChanged)
     assert (changed.service, changed.status, changed.previous_status, changed.reason) == (
         "registered",

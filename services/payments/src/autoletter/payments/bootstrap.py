@@ -13,7 +13,7 @@ from autoletter.contracts.profile import ProfileCompleted, ProfileIncomplete, Pr
 from autoletter.payments.adapters.stripe_gateway import StripeGateway
 from autoletter.payments.entrypoints import http, ops, webhook
 from autoletter.payments.entrypoints.processor import WebhookProcessor, refresh_gauges
-from autoletter.payments.handlers import profile
+from autoletter.payments.handlers import announcements, profile
 from autoletter.payments.handlers.common import Context
 from autoletter.payments.settings import PaymentsSettings
 from autoletter.runtime import stripe_api
@@ -66,13 +66,16 @@ def create_runtime(
     async def process_webhooks(rt: ServiceRuntime) -> None:
         await holder["processor"].run(rt)
 
+    async def announce_statuses(rt: ServiceRuntime) -> None:
+        await announcements.run_catch_up(ctx, rt.sessions)
+
     runtime = PaymentsRuntime(
         settings,
         migrations=MIGRATIONS,
         subscriptions=[profile_events],
         publishes=[TOPICS["payments.events"]],
         clock=clock,
-        background=[process_webhooks, refresh_gauges],
+        background=[process_webhooks, refresh_gauges, announce_statuses],
     )
     runtime.ctx = ctx
     runtime.processor = holder["processor"] = WebhookProcessor(runtime.sessions, ctx, settings)

@@ -114,6 +114,30 @@ async def save_services(
         )
 
 
+async def announced_services(session: AsyncSession, account_id: str) -> set[Service]:
+    """Services whose status was ever published (every publication sets `since`)."""
+    query = select(services.c.service).where(
+        services.c.account_id == account_id, services.c.since.isnot(None)
+    )
+    return {Service(s) for s in (await session.execute(query)).scalars()}
+
+
+async def accounts_not_fully_announced(session: AsyncSession, after: str, limit: int) -> list[str]:
+    """Accounts (in id order, after `after`) with a service whose status was never published."""
+    announced = (
+        select(func.count())
+        .where(services.c.account_id == accounts.c.account_id, services.c.since.isnot(None))
+        .scalar_subquery()
+    )
+    query = (
+        select(accounts.c.account_id)
+        .where(accounts.c.account_id > after, announced < len(Service))
+        .order_by(accounts.c.account_id)
+        .limit(limit)
+    )
+    return list((await session.execute(query)).scalars())
+
+
 async def service_rows(session: AsyncSession, account_id: str) -> dict[Service, Any]:
     rows = (await session.execute(select(services).where(services.c.account_id == account_id))).all()
     return {Service(r.service): r for r in rows}

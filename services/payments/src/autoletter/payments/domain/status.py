@@ -99,6 +99,19 @@ def changes(
     return out
 
 
+def first_announcements(
+    facts: AccountFacts, announced: Iterable[Service], changed: Iterable[StatusChange] = ()
+) -> list[StatusChange]:
+    """Every service has a status from the start: one never announced and not changing now is
+    announced `inactive` (reason not_activated) once, so letters can refuse its letters at once."""
+    skip = set(announced) | {c.service for c in changed}
+    return [
+        StatusChange(service, ServiceStatus.INACTIVE, ServiceStatus.INACTIVE, StatusReason.NOT_ACTIVATED)
+        for service in Service
+        if service not in skip and facts.status(service) is ServiceStatus.INACTIVE
+    ]
+
+
 class PrerequisitesMissing(Exception):
     """Activation refused: names what is missing (profile fields, payment_method)."""
 

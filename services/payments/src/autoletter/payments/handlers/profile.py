@@ -16,6 +16,7 @@ from autoletter.contracts.profile import ProfileCompleted, ProfileIncomplete, Pr
 from autoletter.payments.adapters import repository
 from autoletter.payments.adapters.stripe_gateway import CustomerDetails
 from autoletter.payments.domain import status
+from autoletter.payments.handlers.announcements import with_first_announcements
 from autoletter.payments.handlers.common import Context, commit_facts, make
 
 
@@ -36,6 +37,7 @@ async def on_profile_complete(
         await ctx.gateway.update_customer(account.stripe_customer_id, details, key=f"sync:{msg.event_id}")
     before = await repository.load_facts(session, account)
     after, changed = status.profile_completed(before)
+    changed = await with_first_announcements(session, msg.account_id, before, changed)
     await repository.update_account(
         session, msg.account_id, ctx.clock.now(), profile_complete=True, missing=[]
     )
@@ -46,6 +48,7 @@ async def on_profile_incomplete(ctx: Context, session: AsyncSession, msg: Profil
     account = await repository.lock_account(session, msg.account_id)
     before = await repository.load_facts(session, account)
     after, changed = status.profile_incomplete(before, msg.missing)
+    changed = await with_first_announcements(session, msg.account_id, before, changed)
     await repository.update_account(
         session,
         msg.account_id,
