@@ -31,6 +31,7 @@ class LocalRun:
     clock_offset_file: str
     #: The emulator's base URL; None when the run uses real Stripe (then the clock cannot move).
     emulator_url: str | None = None
+    kafka_topic_prefix: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
 
     def write(self, data_dir: Path) -> Path:

@@ -27,6 +27,7 @@ class LocalRunSource(PydanticBaseSettingsSource):
         values: dict[str, Any] = {
             "kafka_bootstrap_servers": run.kafka_bootstrap_servers,
             "kafka_idempotent_producer": run.kafka_idempotent_producer,
+            "kafka_topic_prefix": run.kafka_topic_prefix,
             "database_url": run.database_url,
             "clock_offset_file": run.clock_offset_file,
         }
