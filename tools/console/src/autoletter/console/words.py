@@ -57,6 +57,7 @@ LETTER_REASON = {
     "no_payment_method": N_("There is no payment method."),
     "status_pending": N_("We are checking the service's status; this takes a moment."),
     "hold_expired": N_("The letter waited too long and was not sent."),
+    "document_not_found": N_("The letter's document could not be found; send it again."),
     "cancelled": N_("You cancelled the letter."),
 }
 
@@ -117,6 +118,7 @@ ERROR = {
     "unsupported_media_type": N_("This kind of file cannot be sent."),
     "invalid_document": N_("This file is not a PDF we can print."),
     "document_too_large": N_("The PDF is too large (at most 10 MB)."),
+    "document_not_found": N_("This document could not be found; upload it again."),
     "invalid_cursor": N_("This page of letters no longer exists; start from the newest."),
     "idempotency_key_reused": N_("This form was already sent. Fill it in again to send another letter."),
     "letter_not_held": N_("Only a held letter can be cancelled."),
