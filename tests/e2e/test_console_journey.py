@@ -137,12 +137,8 @@ async def add_card_through_checkout(page: Page, system: System, console_url: str
     await page.locator(f"input[name='card'][value='{j.GOOD_CARD}']").check()
     await page.get_by_role("button", name="Save card").click()
     await page.wait_for_url(f"{console_url}/billing?setup=success")
-    await reload_until(
-        page,
-        lambda: visible(page.get_by_test_id("payment-method").get_by_text("4242")),
-        30,
-        "the card ending 4242 on Billing",
-    )
+    # No reload: the page itself asks until Stripe's confirmation has reached payments (30 s at most).
+    await expect(page.get_by_test_id("payment-method")).to_contain_text("4242", timeout=35_000)
 
 
 async def ready_for_checkout(page: Page) -> bool:
