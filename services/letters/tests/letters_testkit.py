@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import io
+import os
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -17,6 +18,7 @@ from sqlalchemy import text
 
 from autoletter.contracts import Envelope, decode, new_event
 from autoletter.contracts.common import Service, ServiceStatus
+from autoletter.contracts.letters import SendLetter
 from autoletter.contracts.payments import ServiceStatusChanged, StatusReason
 from autoletter.letters.bootstrap import LettersRuntime
 from autoletter.runtime.auth import mint_token
@@ -29,6 +31,16 @@ def pdf(pages: int = 1) -> bytes:
     writer = PdfWriter()
     for _ in range(pages):
         writer.add_blank_page(width=595, height=842)
+    out = io.BytesIO()
+    writer.write(out)
+    return out.getvalue()
+
+
+def large_pdf(size: int) -> bytes:
+    """A valid one-page PDF of about `size` bytes (an embedded file of random, incompressible bytes)."""
+    writer = PdfWriter()
+    writer.add_blank_page(width=595, height=842)
+    writer.add_attachment("filler.bin", os.urandom(size))
     out = io.BytesIO()
     writer.write(out)
     return out.getvalue()
@@ -80,6 +92,20 @@ def status_changed(
     )
 
 
+def send_letter(account_id: str, command_id: str, **document: str) -> SendLetter:
+    """A SendLetter command for the standard service; pass document_base64 or document_ref."""
+    return new_event(
+        SendLetter,
+        account_id=account_id,
+        producer="some-platform-service",
+        occurred_at=NOW,
+        command_id=command_id,
+        service="standard",
+        recipient=recipient(),
+        **document,
+    )
+
+
 SECRET = "letters-tests-secret-0123456789abcdef"
 NOW = datetime(2026, 11, 3, 9, 30, tzinfo=UTC)
 
@@ -115,6 +141,19 @@ class LettersService:
         )
         assert response.status_code == 200, response.text
         return response.json()
+
+    async def upload(
+        self, account_id: str, document: bytes, content_type: str = "application/pdf"
+    ) -> httpx.Response:
+        headers = {**self.auth(account_id), "Content-Type": content_type}
+        return await self.client.post(
+            f"/v1/accounts/{account_id}/documents", headers=headers, content=document
+        )
+
+    async def cancel(self, account_id: str, letter_id: Any) -> httpx.Response:
+        return await self.client.post(
+            f"/v1/accounts/{account_id}/letters/{letter_id}/cancel", headers=self.auth(account_id)
+        )
 
     async def publish(self, *messages: Envelope) -> None:
         await publish(self.bootstrap, self.topic(messages[0].topic), *messages)

@@ -12,8 +12,9 @@ from autoletter.letters import metrics
 from autoletter.letters.adapters.spool import DispatchPort, SpoolDispatcher
 from autoletter.letters.dispatch import LetterDispatcher, expire_held_letters, listen, run_periodically
 from autoletter.letters.domain.model import HoldLimits
-from autoletter.letters.entrypoints import consumers, http
+from autoletter.letters.entrypoints import consumers, http, uploads
 from autoletter.letters.handlers import LettersContext
+from autoletter.letters.retention import delete_idle_documents
 from autoletter.letters.settings import LettersSettings
 from autoletter.letters.submission import DocumentRules
 from autoletter.runtime.clock import Clock
@@ -37,6 +38,12 @@ class LettersRuntime(ServiceRuntime):
         """Run one dispatch pass now (the background job does this when woken)."""
         return await self.dispatcher.dispatch_pending()
 
+    async def delete_idle_documents(self) -> int:
+        """Run one cleanup of uploaded documents now (the background job does this periodically)."""
+        return await delete_idle_documents(
+            self.sessions, self.letters.clock, self.settings.document_retention
+        )
+
 
 def create_runtime(
     settings: LettersSettings | None = None,
@@ -49,7 +56,12 @@ def create_runtime(
     ctx = LettersContext(
         clock=clock,
         limits=HoldLimits(default=settings.hold_limit, status_pending=settings.status_pending_limit),
-        rules=DocumentRules(settings.max_document_bytes, settings.max_pages, settings.duplex),
+        rules=DocumentRules(
+            settings.max_document_bytes,
+            settings.max_pages,
+            settings.duplex,
+            max_upload_bytes=settings.max_uploaded_document_bytes,
+        ),
         notify_channel=f"{settings.database_schema}.letters_accepted",
         producer=settings.service_name,
     )
@@ -69,6 +81,11 @@ def create_runtime(
     async def expiry_job(rt: ServiceRuntime) -> None:
         await run_periodically(letters_rt.expire_held_letters, settings.expiry_sweep_interval_s, "expiry")
 
+    async def documents_job(rt: ServiceRuntime) -> None:
+        await run_periodically(
+            letters_rt.delete_idle_documents, settings.document_cleanup_interval_s, "documents"
+        )
+
     async def refresh_metrics() -> None:
         await metrics.refresh(letters_rt.sessions, clock.now())
 
@@ -81,7 +98,7 @@ def create_runtime(
         subscriptions=consumers.subscriptions(ctx),
         publishes=[TOPICS["letters.events"]],
         clock=clock,
-        background=[dispatcher_job, listener_job, expiry_job, metrics_job],
+        background=[dispatcher_job, listener_job, expiry_job, documents_job, metrics_job],
     )
     letters_rt.letters = ctx
     letters_rt.dispatcher = LetterDispatcher(
@@ -98,4 +115,6 @@ def create_runtime(
 
 def create_app(runtime: LettersRuntime) -> FastAPI:
     """The HTTP app; its lifespan starts and stops the runtime."""
-    return runtime.create_app(http.router(runtime.letters), title="AutoLetter letters")
+    return runtime.create_app(
+        http.router(runtime.letters), uploads.router(runtime.letters), title="AutoLetter letters"
+    )

@@ -18,17 +18,19 @@ from autoletter.contracts import Envelope
 from autoletter.contracts.common import ServiceStatus
 from autoletter.contracts.letters import (
     LetterAccepted,
+    LetterCancelled,
     LetterExpired,
     LetterHeld,
     LetterReason,
     LetterRejected,
 )
 from autoletter.contracts.payments import ServiceStatusChanged
-from autoletter.letters.adapters import queries
+from autoletter.letters.adapters import documents, queries
 from autoletter.letters.adapters import repository as repo
+from autoletter.letters.adapters.documents import StoredDocument
 from autoletter.letters.domain import decisions
 from autoletter.letters.domain.model import HoldLimits, LetterStatus, OpenLetter, Transition
-from autoletter.letters.submission import DocumentRules, LetterRequest
+from autoletter.letters.submission import DocumentRules, LetterRequest, Upload
 from autoletter.runtime import outbox
 from autoletter.runtime.clock import Clock
 
@@ -37,6 +39,7 @@ _EVENTS: Mapping[LetterStatus, type[Envelope]] = {
     LetterStatus.ACCEPTED: LetterAccepted,
     LetterStatus.REJECTED: LetterRejected,
     LetterStatus.EXPIRED: LetterExpired,
+    LetterStatus.CANCELLED: LetterCancelled,
 }
 
 
@@ -69,6 +72,19 @@ class LetterNotFound(Exception):
     """No such letter for this account."""
 
 
+class DocumentNotFound(Exception):
+    """The document_ref names no document of this account (unknown, deleted or another account's)."""
+
+
+async def upload_document(session: AsyncSession, ctx: LettersContext, account_id: str, upload: Upload) -> str:
+    """Keep a checked PDF for letters to name; returns its reference (the same for the same PDF)."""
+    await repo.lock(session, account_id)  # the cleanup takes it too: never delete what is being reused
+    stored = await documents.store(
+        session, account_id, upload.pdf, upload.pages, upload.sha256, ctx.clock.now()
+    )
+    return documents.to_ref(stored.document_id)
+
+
 async def submit_letter(
     session: AsyncSession,
     ctx: LettersContext,
@@ -78,8 +94,13 @@ async def submit_letter(
     *,
     correlation_id: UUID | None = None,
     causation_id: UUID | None = None,
+    reject_unknown_document: bool = False,
 ) -> Receipt:
-    """Decide a new letter from letters' copy of the service status; the same key answers the same."""
+    """Decide a new letter from letters' copy of the service status; the same key answers the same.
+
+    A document_ref this account does not have raises DocumentNotFound (nothing stored), or, with
+    `reject_unknown_document`, makes a letter rejected with `document_not_found`.
+    """
     await repo.lock(session, account_id)
     existing = await repo.by_idempotency_key(session, account_id, idempotency_key)
     if existing is not None:
@@ -88,8 +109,15 @@ async def submit_letter(
         reason = LetterReason(existing.initial_reason) if existing.initial_reason else None
         return Receipt(existing.letter_id, LetterStatus(existing.initial_status), reason, replayed=True)
 
+    shared: StoredDocument | None = None
+    if request.document_ref is not None:
+        shared = await documents.find(session, account_id, request.document_ref)
+        if shared is None and not reject_unknown_document:
+            raise DocumentNotFound(request.document_ref)
     found = await repo.status_copy(session, account_id, request.service.value)
-    decision = decisions.decide_new_letter(found[0] if found else None)
+    decision = decisions.decide_new_letter(
+        found[0] if found else None, document_found=request.document_ref is None or shared is not None
+    )
     now = ctx.clock.now()
     letter_id = uuid4()
     correlation_id = correlation_id or letter_id
@@ -109,9 +137,11 @@ async def submit_letter(
             "initial_reason": decision.reason.value if decision.reason else None,
             "recipient": request.recipient_json(),
             "destination_country": request.destination_country,
-            "pages": request.pages,
-            "sheets": request.sheets,
-            "document_bytes": len(request.document),
+            # A reference that was not found leaves a rejected letter with nothing to print.
+            "pages": shared.pages if shared else request.pages,
+            "sheets": ctx.rules.sheets(shared.pages) if shared else request.sheets,
+            "document_bytes": shared.size_bytes if shared else len(request.document or b""),
+            "document_id": shared.document_id if shared else None,
             "correlation_id": correlation_id,
             "created_at": now,
             "updated_at": now,
@@ -178,7 +208,9 @@ async def cancel_letter(session: AsyncSession, ctx: LettersContext, account_id: 
         row.held_since,
         row.hold_expires_at,
     )
-    await repo.apply(session, [decisions.cancel(letter)], ctx.clock.now())
+    transition = decisions.cancel(letter)
+    correlations = {row.letter_id: row.correlation_id}
+    await _apply(session, ctx, account_id, row.service, [transition], correlations, None, ctx.clock.now())
 
 
 async def expire_account(session: AsyncSession, ctx: LettersContext, account_id: str) -> int:
@@ -249,7 +281,7 @@ def _event(
 ) -> Envelope | None:
     cls = _EVENTS.get(t.status)
     if cls is None:
-        return None  # a cancellation is the customer's own act; the contracts have no event for it
+        return None  # `sent` is announced by the dispatcher (LetterSent), with what it printed
     payload: dict[str, object] = {"letter_id": t.letter_id, "service": service}
     if t.reason is not None:
         payload["reason"] = t.reason

@@ -23,7 +23,20 @@ class LettersSettings(ServiceSettings):
         default=timedelta(minutes=10),
         description="A letter waiting for an unknown status expires after this.",
     )
-    max_document_bytes: int = Field(default=700 * 1024, ge=1, description="Largest accepted PDF.")
+    max_document_bytes: int = Field(
+        default=700 * 1024, ge=1, description="Largest PDF inside a letter request."
+    )
+    max_uploaded_document_bytes: int = Field(
+        default=10 * 1024 * 1024, ge=1, description="Largest PDF uploaded on its own (POST …/documents)."
+    )
+    document_retention: timedelta = Field(
+        default=timedelta(days=7),
+        description="An uploaded document is deleted this long after the last letter using it is sent "
+        "or ends (or after upload, if no letter names it).",
+    )
+    document_cleanup_interval_s: float = Field(
+        default=3600.0, gt=0, description="How often idle uploaded documents are deleted."
+    )
     max_pages: int = Field(default=200, ge=1, description="Most pages a letter may have.")
     duplex: bool = Field(default=False, description="Print on both sides: sheets = ceil(pages / 2).")
     dispatch_batch_size: int = Field(default=500, ge=1, description="Most letters spooled per transaction.")

@@ -68,9 +68,18 @@ class LetterMetadata(BaseModel):
 
 
 class LetterIn(LetterMetadata):
-    """A letter request as JSON: the PDF travels base64-encoded."""
+    """A letter request as JSON: the PDF base64-encoded, or a reference to an uploaded document."""
 
-    document_base64: str = Field(description="The PDF, base64-encoded.")
+    document_base64: str | None = Field(
+        default=None, description="The PDF, base64-encoded. Exactly one of document_base64 and document_ref."
+    )
+    document_ref: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=200,
+        description="A document uploaded with POST /v1/accounts/{account_id}/documents. "
+        "Exactly one of document_base64 and document_ref.",
+    )
 
 
 class DocumentTooLarge(ValueError):
@@ -79,21 +88,32 @@ class DocumentTooLarge(ValueError):
 
 @dataclass(frozen=True)
 class DocumentRules:
+    """`max_bytes` for a PDF inside a request, `max_upload_bytes` for one uploaded on its own."""
+
     max_bytes: int
     max_pages: int
     duplex: bool
+    max_upload_bytes: int = 10 * 1024 * 1024
+
+    def sheets(self, pages: int) -> int:
+        return math.ceil(pages / 2) if self.duplex else pages
 
 
 @dataclass(frozen=True)
 class LetterRequest:
-    """A valid request: ready to be decided. `fingerprint` identifies the body for idempotency."""
+    """A valid request: ready to be decided. `fingerprint` identifies the body for idempotency.
+
+    The document is either inline (`document`, checked, with its pages and sheets) or a
+    `document_ref`, checked at upload and looked up when the letter is decided.
+    """
 
     service: Service
     recipient: RecipientIn
-    document: bytes
+    document: bytes | None
     pages: int
     sheets: int
     fingerprint: str
+    document_ref: str | None = None
 
     @property
     def destination_country(self) -> str:
@@ -118,23 +138,61 @@ def prepare(service: Service, recipient: RecipientIn, document: bytes, rules: Do
     """Check the document and count its sheets; raises DocumentTooLarge or InvalidDocument."""
     if len(document) > rules.max_bytes:
         raise DocumentTooLarge(f"the document is larger than {rules.max_bytes} bytes")
-    pages = count_pages(document)
-    if pages > rules.max_pages:
-        raise InvalidDocument(f"the PDF has {pages} pages; at most {rules.max_pages} are printed")
-    sheets = math.ceil(pages / 2) if rules.duplex else pages
+    pages = printable_pages(document, rules)
     return LetterRequest(
-        service, recipient, document, pages, sheets, fingerprint(service, recipient, document)
+        service,
+        recipient,
+        document,
+        pages,
+        rules.sheets(pages),
+        fingerprint(service, recipient, {"document_sha256": hashlib.sha256(document).hexdigest()}),
     )
 
 
-def fingerprint(service: Service, recipient: RecipientIn, document: bytes) -> str:
-    """A digest of what the request asks for, the same whether it came as JSON or multipart."""
+def by_reference(service: Service, recipient: RecipientIn, document_ref: str) -> LetterRequest:
+    """A request naming an uploaded document; pages and sheets come from the document when decided."""
+    return LetterRequest(
+        service,
+        recipient,
+        None,
+        0,
+        0,
+        fingerprint(service, recipient, {"document_ref": document_ref}),
+        document_ref=document_ref,
+    )
+
+
+def printable_pages(document: bytes, rules: DocumentRules) -> int:
+    """Pages of a PDF we can print; raises InvalidDocument."""
+    pages = count_pages(document)
+    if pages > rules.max_pages:
+        raise InvalidDocument(f"the PDF has {pages} pages; at most {rules.max_pages} are printed")
+    return pages
+
+
+@dataclass(frozen=True)
+class Upload:
+    """A checked PDF uploaded on its own, to be sent by reference."""
+
+    pdf: bytes
+    pages: int
+    sha256: str
+
+
+def prepare_upload(document: bytes, rules: DocumentRules) -> Upload:
+    """Check an uploaded PDF (size, a real PDF, pages); raises DocumentTooLarge or InvalidDocument."""
+    if len(document) > rules.max_upload_bytes:
+        raise DocumentTooLarge(f"the document is larger than {rules.max_upload_bytes} bytes")
+    return Upload(document, printable_pages(document, rules), hashlib.sha256(document).hexdigest())
+
+
+def fingerprint(service: Service, recipient: RecipientIn, document: dict[str, str]) -> str:
+    """A digest of what the request asks for, the same whether it came as JSON or multipart.
+
+    An inline document counts by its content, a reference by itself (it may be gone by the time a
+    retry comes, and a retry must still get its first answer)."""
     canonical = json.dumps(
-        {
-            "service": service.value,
-            "recipient": recipient.model_dump(mode="json"),
-            "document_sha256": hashlib.sha256(document).hexdigest(),
-        },
+        {"service": service.value, "recipient": recipient.model_dump(mode="json"), **document},
         sort_keys=True,
         separators=(",", ":"),
     )

@@ -12,6 +12,8 @@ from uuid import UUID
 from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from autoletter.letters.adapters import documents as shared_documents
+from autoletter.letters.adapters import history
 from autoletter.letters.adapters.tables import Record, letter_documents, letters
 from autoletter.letters.domain.model import LetterStatus
 
@@ -53,6 +55,7 @@ async def claim_accepted(
                 letters.c.correlation_id,
                 letters.c.dispatch_attempts,
                 letters.c.document_bytes,
+                letters.c.document_id,
             )
             .where(
                 letters.c.account_id == account_id,
@@ -67,20 +70,33 @@ async def claim_accepted(
     ).all()
     taken: list[Record] = []
     total = 0
+    shared: set[UUID] = set()
     for row in rows:
-        if taken and total + row.document_bytes > max_bytes:
+        # A shared document is read once per batch, so it counts once.
+        size = 0 if row.document_id in shared else row.document_bytes
+        if taken and total + size > max_bytes:
             break
         taken.append(row)
-        total += row.document_bytes
-    documents: dict[UUID, bytes] = {}
-    if taken:
-        found = await session.execute(
+        total += size
+        if row.document_id is not None:
+            shared.add(row.document_id)
+    return taken, await _documents(session, taken), len(rows) == limit or len(taken) < len(rows)
+
+
+async def _documents(session: AsyncSession, taken: Sequence[Record]) -> dict[UUID, bytes]:
+    """Each letter's PDF: its own copy, or the shared document it names (read once per batch)."""
+    own = [r.letter_id for r in taken if r.document_id is None]
+    found: dict[UUID, bytes] = {}
+    if own:
+        rows = await session.execute(
             select(letter_documents.c.letter_id, letter_documents.c.pdf).where(
-                letter_documents.c.letter_id.in_([r.letter_id for r in taken])
+                letter_documents.c.letter_id.in_(own)
             )
         )
-        documents = {r.letter_id: r.pdf for r in found}
-    return taken, documents, len(rows) == limit or len(taken) < len(rows)
+        found = {r.letter_id: r.pdf for r in rows}
+    shared = await shared_documents.read(session, list({r.document_id for r in taken if r.document_id}))
+    found.update({r.letter_id: shared[r.document_id] for r in taken if r.document_id in shared})
+    return found
 
 
 async def mark_sent(session: AsyncSession, sent: Sequence[tuple[UUID, datetime]], now: datetime) -> None:
@@ -102,9 +118,10 @@ async def mark_sent(session: AsyncSession, sent: Sequence[tuple[UUID, datetime]]
             )
         )
     if sent:
-        await session.execute(
-            delete(letter_documents).where(letter_documents.c.letter_id.in_([i for i, _ in sent]))
-        )
+        ids = [i for i, _ in sent]
+        await session.execute(delete(letter_documents).where(letter_documents.c.letter_id.in_(ids)))
+        await shared_documents.letters_ended(session, ids, now)
+        await history.record(session, [(i, LetterStatus.SENT.value, None, at) for i, at in sent])
 
 
 async def mark_dispatch_failed(

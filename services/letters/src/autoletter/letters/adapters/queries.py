@@ -32,7 +32,7 @@ VIEW_COLUMNS = (
 async def get_letter(session: AsyncSession, account_id: str, letter_id: UUID) -> Record | None:
     return (
         await session.execute(
-            select(*VIEW_COLUMNS, letters.c.held_since).where(
+            select(*VIEW_COLUMNS, letters.c.held_since, letters.c.correlation_id).where(
                 letters.c.account_id == account_id, letters.c.letter_id == letter_id
             )
         )

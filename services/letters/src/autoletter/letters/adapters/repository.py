@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from autoletter.contracts.common import ServiceStatus
 from autoletter.contracts.letters import LetterReason
+from autoletter.letters.adapters import documents, history
 from autoletter.letters.adapters.tables import Record, letter_documents, letters, service_statuses
 from autoletter.letters.domain.model import OPEN_STATUSES, LetterStatus, OpenLetter, StatusCopy, Transition
 from autoletter.runtime.db import lock_account
@@ -81,9 +82,14 @@ async def by_idempotency_key(session: AsyncSession, account_id: str, key: str) -
 
 
 async def insert_letter(session: AsyncSession, values: dict[str, Any], document: bytes | None) -> None:
+    """A new letter, its first history entry, and its own copy of an inline document (if any)."""
     await session.execute(letters.insert().values(**values))
+    letter_id, status = values["letter_id"], values["status"]
+    await history.record(session, [(letter_id, status, values["reason"], values["created_at"])])
     if document is not None:
-        await session.execute(letter_documents.insert().values(letter_id=values["letter_id"], pdf=document))
+        await session.execute(letter_documents.insert().values(letter_id=letter_id, pdf=document))
+    if status in TERMINAL:
+        await documents.letters_ended(session, [letter_id], values["created_at"])
 
 
 def _open_letter(row: Record) -> OpenLetter:
@@ -157,7 +163,8 @@ async def accounts_with_due_holds(session: AsyncSession, now: datetime, limit: i
 
 
 async def apply(session: AsyncSession, transitions: Sequence[Transition], now: datetime) -> None:
-    """Write transitions in one round trip; documents of letters that will never print are dropped."""
+    """Write transitions and their history; documents of letters that will never print are dropped
+    (their own copy at once, a shared one after its retention)."""
     if not transitions:
         return
     await session.execute(
@@ -184,6 +191,11 @@ async def apply(session: AsyncSession, transitions: Sequence[Transition], now: d
         ],
         execution_options={"synchronize_session": False},
     )
+    await history.record(
+        session,
+        [(t.letter_id, t.status.value, t.reason.value if t.reason else None, now) for t in transitions],
+    )
     finished = [t.letter_id for t in transitions if t.status.value in TERMINAL]
     if finished:
         await session.execute(delete(letter_documents).where(letter_documents.c.letter_id.in_(finished)))
+        await documents.letters_ended(session, finished, now)

@@ -72,6 +72,8 @@ letters = Table(
     Column("dispatch_attempts", Integer, nullable=False, server_default=text("0")),
     Column("dispatch_error", Text),
     Column("next_dispatch_at", DateTime(timezone=True)),
+    # An uploaded document sent by reference (else the letter has its own row in letter_documents).
+    Column("document_id", Uuid, ForeignKey("documents.document_id", ondelete="SET NULL")),
     UniqueConstraint("account_id", "idempotency_key", name="letters_idempotency_key"),
     Index("letters_account_seq", "account_id", "seq"),
     Index(
@@ -83,6 +85,7 @@ letters = Table(
     ),
     Index("letters_accepted", "seq", postgresql_where=text("status = 'accepted'")),
     Index("letters_held_expiry", "hold_expires_at", postgresql_where=text("status = 'held'")),
+    Index("letters_document", "document_id", postgresql_where=text("document_id IS NOT NULL")),
 )
 
 #: The PDF of a letter still in play; deleted once the letter is sent, expired, cancelled or rejected
@@ -92,6 +95,36 @@ letter_documents = Table(
     metadata,
     Column("letter_id", Uuid, ForeignKey("letters.letter_id", ondelete="CASCADE"), primary_key=True),
     Column("pdf", LargeBinary, nullable=False),
+)
+
+#: A PDF uploaded once (POST …/documents) and shared by the letters that name it. Deleted some days
+#: after `idle_since` (upload, or the end of the last letter using it) once no open letter uses it.
+documents = Table(
+    "documents",
+    metadata,
+    Column("document_id", Uuid, primary_key=True),
+    Column("account_id", Text, nullable=False),
+    Column("sha256", Text, nullable=False),
+    Column("size_bytes", Integer, nullable=False),
+    Column("pages", Integer, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("idle_since", DateTime(timezone=True), nullable=False),
+    Column("pdf", LargeBinary, nullable=False),
+    UniqueConstraint("account_id", "sha256", name="documents_account_sha256"),
+    Index("documents_idle", "idle_since"),
+)
+
+#: Every status a letter took, with its reason and time; `seq` orders them (drawn under the
+#: account's lock, so increasing per letter).
+letter_transitions = Table(
+    "letter_transitions",
+    metadata,
+    Column("letter_id", Uuid, ForeignKey("letters.letter_id", ondelete="CASCADE"), nullable=False),
+    Column("seq", BigInteger, Identity(), nullable=False),
+    Column("status", Text, nullable=False),
+    Column("reason", Text),
+    Column("at", DateTime(timezone=True), nullable=False),
+    PrimaryKeyConstraint("letter_id", "seq"),
 )
 
 #: A result row of any shape (SQLAlchemy 2.1 types rows by their columns).

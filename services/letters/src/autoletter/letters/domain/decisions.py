@@ -51,8 +51,11 @@ def status_copy(
     return StatusCopy(status=status, hold_reason=hold_reason, block_reason=block_reason)
 
 
-def decide_new_letter(copy: StatusCopy | None) -> Decision:
-    """A new letter: accepted, held (with the reason) or rejected, from letters' copy of the status."""
+def decide_new_letter(copy: StatusCopy | None, *, document_found: bool = True) -> Decision:
+    """A new letter: accepted, held (with the reason) or rejected, from letters' copy of the status.
+    A letter whose referenced document cannot be found can never print: rejected whatever the status."""
+    if not document_found:
+        return Decision(LetterStatus.REJECTED, LetterReason.DOCUMENT_NOT_FOUND)
     if copy is None:
         return Decision(LetterStatus.HELD, LetterReason.STATUS_PENDING)
     if copy.status is ServiceStatus.ACTIVE:

@@ -11,7 +11,14 @@ from autoletter.contracts.payments import ServiceStatusChanged
 from autoletter.letters import handlers
 from autoletter.letters.adapters.pdf import InvalidDocument
 from autoletter.letters.handlers import IdempotencyKeyReused, LettersContext
-from autoletter.letters.submission import DocumentTooLarge, RecipientIn, decode_document, prepare
+from autoletter.letters.submission import (
+    DocumentTooLarge,
+    LetterRequest,
+    RecipientIn,
+    by_reference,
+    decode_document,
+    prepare,
+)
 from autoletter.runtime.consumer import PoisonMessage, Subscription
 
 STATUS_GROUP = "letters.service-status"
@@ -26,12 +33,10 @@ def subscriptions(ctx: LettersContext) -> list[Subscription]:
 
     async def on_send_letter(session: AsyncSession, command: SendLetter) -> None:
         # Invalid requests never become letters: the command goes to the dead-letter topic with why.
-        if command.document_base64 is None:  # documents by reference: not served by this version yet
-            raise PoisonMessage("document_ref is not supported yet")
+        # A document_ref this account does not have is not invalid input but a rejected letter
+        # (LetterRejected, document_not_found): the sender may not know the document was deleted.
         try:
-            recipient = RecipientIn.model_validate(command.recipient.model_dump())
-            document = decode_document(command.document_base64, ctx.rules)
-            request = prepare(command.service, recipient, document, ctx.rules)
+            request = _request(command)
         except ValidationError as exc:
             fields = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()[:5])
             raise PoisonMessage(f"invalid_recipient: {fields}") from exc
@@ -48,11 +53,19 @@ def subscriptions(ctx: LettersContext) -> list[Subscription]:
                 request,
                 correlation_id=command.correlation_id,
                 causation_id=command.event_id,
+                reject_unknown_document=True,
             )
         except IdempotencyKeyReused as exc:
             raise PoisonMessage(
                 f"idempotency_key_reused: command_id {command.command_id} came with another body"
             ) from exc
+
+    def _request(command: SendLetter) -> LetterRequest:
+        recipient = RecipientIn.model_validate(command.recipient.model_dump())
+        if command.document_ref is not None:
+            return by_reference(command.service, recipient, command.document_ref)
+        document = decode_document(command.document_base64 or "", ctx.rules)
+        return prepare(command.service, recipient, document, ctx.rules)
 
     return [
         Subscription(TOPICS["payments.events"], STATUS_GROUP, {ServiceStatusChanged: on_status}),

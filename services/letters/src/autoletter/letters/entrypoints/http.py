@@ -14,15 +14,15 @@ from pydantic import BaseModel, Field
 from autoletter.contracts.common import Service
 from autoletter.contracts.letters import LetterReason
 from autoletter.letters import handlers
-from autoletter.letters.adapters import queries
+from autoletter.letters.adapters import history, queries
 from autoletter.letters.domain.model import LetterNotHeld, LetterStatus
 from autoletter.letters.entrypoints.parsing import read_letter_request
-from autoletter.letters.handlers import IdempotencyKeyReused, LetterNotFound, LettersContext
+from autoletter.letters.handlers import DocumentNotFound, IdempotencyKeyReused, LetterNotFound, LettersContext
 from autoletter.letters.submission import LetterIn
 from autoletter.runtime.auth import CurrentPrincipal, authorize_account
 from autoletter.runtime.http import ApiError
 from autoletter.runtime.logs import correlation_id
-from autoletter.runtime.service import RuntimeDep
+from autoletter.runtime.service import RuntimeDep, ServiceRuntime
 
 
 class LetterReceiptOut(BaseModel):
@@ -48,6 +48,20 @@ class LetterOut(BaseModel):
     updated_at: datetime
     hold_expires_at: datetime | None = Field(description="When a held letter expires.")
     sent_at: datetime | None
+
+
+class TransitionOut(BaseModel):
+    """One step of a letter's life."""
+
+    status: LetterStatus
+    reason: LetterReason | None
+    at: datetime
+
+
+class LetterDetailOut(LetterOut):
+    """One letter with its history, oldest first."""
+
+    history: list[TransitionOut]
 
 
 class LetterPage(BaseModel):
@@ -123,6 +137,18 @@ def _out(row: Any) -> LetterOut:
     )
 
 
+async def _detail(runtime: ServiceRuntime, account_id: str, letter_id: UUID) -> LetterDetailOut:
+    async with runtime.sessions() as session:
+        row = await queries.get_letter(session, account_id, letter_id)
+        steps = await history.of_letter(session, letter_id) if row is not None else []
+    if row is None:
+        raise ApiError(404, "not_found", "No such letter.")
+    return LetterDetailOut(
+        **_out(row).model_dump(),
+        history=[TransitionOut(status=s.status, reason=s.reason, at=s.at) for s in steps],
+    )
+
+
 def _cursor(seq: int) -> str:
     return base64.urlsafe_b64encode(f"seq:{seq}".encode()).decode().rstrip("=")
 
@@ -148,7 +174,10 @@ def router(ctx: LettersContext) -> APIRouter:
         openapi_extra=_BODY_DOC,
         responses={
             413: {"description": "document_too_large"},
-            422: {"description": "validation_error, invalid_document, idempotency_key_reused"},
+            422: {
+                "description": "validation_error, invalid_document, document_not_found, "
+                "idempotency_key_reused"
+            },
         },
     )
     async def send_letter(
@@ -173,6 +202,13 @@ def router(ctx: LettersContext) -> APIRouter:
                     letter,
                     correlation_id=UUID(flow) if flow else None,
                 )
+        except DocumentNotFound as exc:
+            raise ApiError(
+                422,
+                "document_not_found",
+                "No uploaded document of this account has this document_ref; upload the PDF again.",
+                {"document_ref": "unknown"},
+            ) from exc
         except IdempotencyKeyReused as exc:
             raise ApiError(
                 422,
@@ -208,24 +244,22 @@ def router(ctx: LettersContext) -> APIRouter:
         rows = rows[:limit]
         return LetterPage(items=[_out(r) for r in rows], next_cursor=_cursor(rows[-1].seq) if more else None)
 
-    @api.get("/{letter_id}", response_model=LetterOut)
+    @api.get("/{letter_id}", response_model=LetterDetailOut)
     async def get_letter(
         account_id: str, letter_id: UUID, principal: CurrentPrincipal, runtime: RuntimeDep
-    ) -> LetterOut:
-        """One letter."""
+    ) -> LetterDetailOut:
+        """One letter, with every status it took (time and reason), oldest first."""
         authorize_account(principal, account_id)
-        async with runtime.sessions() as session:
-            row = await queries.get_letter(session, account_id, letter_id)
-        if row is None:
-            raise ApiError(404, "not_found", "No such letter.")
-        return _out(row)
+        return await _detail(runtime, account_id, letter_id)
 
     @api.post(
-        "/{letter_id}/cancel", response_model=LetterOut, responses={409: {"description": "letter_not_held"}}
+        "/{letter_id}/cancel",
+        response_model=LetterDetailOut,
+        responses={409: {"description": "letter_not_held"}},
     )
     async def cancel_letter(
         account_id: str, letter_id: UUID, principal: CurrentPrincipal, runtime: RuntimeDep
-    ) -> LetterOut:
+    ) -> LetterDetailOut:
         """Cancel a held letter; a letter already accepted, sent or finished cannot be."""
         authorize_account(principal, account_id)
         try:
@@ -240,8 +274,6 @@ def router(ctx: LettersContext) -> APIRouter:
                 f"Only a held letter can be cancelled; this one is {exc.status.value}.",
                 {"status": exc.status.value},
             ) from exc
-        async with runtime.sessions() as session:
-            row = await queries.get_letter(session, account_id, letter_id)
-        return _out(row)
+        return await _detail(runtime, account_id, letter_id)
 
     return api

@@ -17,8 +17,11 @@ from autoletter.letters.submission import (
     LetterIn,
     LetterMetadata,
     LetterRequest,
+    Upload,
+    by_reference,
     decode_document,
     prepare,
+    prepare_upload,
 )
 from autoletter.runtime.http import ApiError
 
@@ -26,13 +29,18 @@ from autoletter.runtime.http import ApiError
 _ENVELOPE_ROOM = 64 * 1024
 
 
-def _too_large(rules: DocumentRules) -> ApiError:
+def _too_large(rules: DocumentRules, limit: int | None = None) -> ApiError:
+    limit = limit or rules.max_bytes
     return ApiError(
         413,
         "document_too_large",
-        f"The document is larger than the {rules.max_bytes} bytes allowed.",
-        {"max_document_bytes": rules.max_bytes},
+        f"The document is larger than the {limit} bytes allowed.",
+        {"max_document_bytes": limit},
     )
+
+
+def _refused(exc: InvalidDocument) -> ApiError:
+    return ApiError(422, "invalid_document", f"The document is refused: {exc}.")
 
 
 def _invalid(exc: ValidationError, prefix: tuple[str, ...] = ("body",)) -> RequestValidationError:
@@ -42,15 +50,15 @@ def _invalid(exc: ValidationError, prefix: tuple[str, ...] = ("body",)) -> Reque
     return RequestValidationError(errors)
 
 
-async def _read_capped(request: Request, limit: int, rules: DocumentRules) -> bytes:
+async def _read_capped(request: Request, limit: int, too_large: ApiError) -> bytes:
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > limit:
-        raise _too_large(rules)
+        raise too_large
     chunks, size = [], 0
     async for chunk in request.stream():
         size += len(chunk)
         if size > limit:
-            raise _too_large(rules)
+            raise too_large
         chunks.append(chunk)
     return b"".join(chunks)
 
@@ -62,18 +70,28 @@ async def read_letter_request(request: Request, rules: DocumentRules) -> LetterR
         meta, document = await _multipart(request, rules)
     elif content_type.startswith("application/json") or not content_type:
         limit = (rules.max_bytes + 2) // 3 * 4 + _ENVELOPE_ROOM
-        body = await _read_capped(request, limit, rules)
+        body = await _read_capped(request, limit, _too_large(rules))
         try:
             letter = LetterIn.model_validate_json(body or b"{}")
         except ValidationError as exc:
             raise _invalid(exc) from exc
         meta = letter
+        if (letter.document_base64 is None) == (letter.document_ref is None):
+            both = "give exactly one of document_base64 and document_ref"
+            raise ApiError(
+                422,
+                "validation_error",
+                "Send the PDF in document_base64 or name an uploaded one in document_ref, not both.",
+                {"document_base64": both, "document_ref": both},
+            )
+        if letter.document_ref is not None:
+            return by_reference(letter.service, letter.recipient, letter.document_ref)
         try:
-            document = decode_document(letter.document_base64, rules)
+            document = decode_document(letter.document_base64 or "", rules)
         except DocumentTooLarge as exc:
             raise _too_large(rules) from exc
         except InvalidDocument as exc:
-            raise ApiError(422, "invalid_document", f"The document is refused: {exc}.") from exc
+            raise _refused(exc) from exc
     else:
         raise ApiError(415, "unsupported_media_type", "Send application/json or multipart/form-data.")
     try:
@@ -82,7 +100,49 @@ async def read_letter_request(request: Request, rules: DocumentRules) -> LetterR
     except DocumentTooLarge as exc:
         raise _too_large(rules) from exc
     except InvalidDocument as exc:
-        raise ApiError(422, "invalid_document", f"The document is refused: {exc}.") from exc
+        raise _refused(exc) from exc
+
+
+async def read_upload(request: Request, rules: DocumentRules) -> Upload:
+    """A PDF uploaded on its own: the raw body (application/pdf) or a multipart `document` part."""
+    too_large = _too_large(rules, rules.max_upload_bytes)
+    content_type = request.headers.get("content-type", "").lower()
+    if content_type.startswith("multipart/form-data"):
+        document = await _uploaded_file(request, rules.max_upload_bytes, too_large)
+    elif content_type.startswith(("application/pdf", "application/octet-stream")):
+        document = await _read_capped(request, rules.max_upload_bytes, too_large)
+    else:
+        raise ApiError(
+            415, "unsupported_media_type", "Send the PDF as application/pdf or as multipart/form-data."
+        )
+    try:
+        return await asyncio.to_thread(prepare_upload, document, rules)
+    except DocumentTooLarge as exc:
+        raise too_large from exc
+    except InvalidDocument as exc:
+        raise _refused(exc) from exc
+
+
+async def _uploaded_file(request: Request, limit: int, too_large: ApiError) -> bytes:
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit + _ENVELOPE_ROOM:
+        raise too_large
+    try:
+        form = await request.form(max_files=1, max_fields=1, max_part_size=_ENVELOPE_ROOM)
+    except Exception as exc:  # starlette refuses malformed or oversized forms with its own errors
+        raise ApiError(400, "bad_request", f"The multipart body cannot be read: {exc}.") from exc
+    upload = form.get("document")
+    if not isinstance(upload, UploadFile):
+        raise ApiError(
+            422,
+            "validation_error",
+            "Send the PDF as a file part named document.",
+            {"document": "Field required"},
+        )
+    document = await upload.read(limit + 1)
+    if len(document) > limit:
+        raise too_large
+    return document
 
 
 async def _multipart(request: Request, rules: DocumentRules) -> tuple[LetterMetadata, bytes]:
