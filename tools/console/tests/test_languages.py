@@ -90,3 +90,11 @@ async def test_a_favicon_is_served(browser: httpx.AsyncClient) -> None:
 
     assert icon.status_code == 200
     assert icon.headers["content-type"].startswith("image/svg+xml")
+
+
+async def test_an_unknown_address_is_a_page_in_the_readers_language(browser: httpx.AsyncClient) -> None:
+    page = await browser.get("/nowhere", headers={"Accept-Language": "de"})
+
+    assert page.status_code == 404
+    assert page.headers["content-type"].startswith("text/html")
+    assert "Das haben wir nicht gefunden." in page.text

@@ -90,7 +90,9 @@ async def test_deactivating_asks_first_and_the_confirmation_changes_nothing(
         upstreams.calls("payments", "POST", f"/v1/accounts/{ACCOUNT_BILLING}/services/standard/deactivate")
         == []
     )
-    assert (await payer.get("/billing/services/express/deactivate")).status_code == 422
+    unknown = await payer.get("/billing/services/express/deactivate")
+    assert unknown.status_code == 404
+    assert "avons pas trouvé ceci." in unknown.text  # a page in French, not JSON
 
 
 @pytest.fixture

@@ -9,15 +9,26 @@ from pathlib import Path
 import httpx
 import uvicorn
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
 from autoletter.console.pages import billing, language, letters, ops, sign_in
 from autoletter.console.pages import settings as settings_page
 from autoletter.console.settings import ConsoleSettings
 from autoletter.console.upstream import Problem, SessionExpired, Upstream
-from autoletter.console.web import COOKIE, Console, NeedsOps, NeedsSignIn, current_session, render, templates
+from autoletter.console.web import (
+    COOKIE,
+    Console,
+    NeedsOps,
+    NeedsSignIn,
+    Session,
+    current_session,
+    render,
+    templates,
+)
 from autoletter.runtime import logs
 
 
@@ -84,11 +95,30 @@ def _install_handlers(app: FastAPI) -> None:
     @app.exception_handler(Problem)
     async def problem(request: Request, exc: Problem) -> Response:
         """A safety net: a service's refusal or absence is shown, never a bare 500."""
-        try:
-            session = current_session(request)
-        except NeedsSignIn:
-            session = None
-        return render(request, "error.html", session, problems=[exc], status_code=exc.status or 503)
+        return render(
+            request, "error.html", _session_if_any(request), problems=[exc], status_code=exc.status or 503
+        )
+
+    # A mistyped address or a path no page knows is a page in the person's language, not JSON.
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        code = "not_found" if exc.status_code == 404 else "bad_request"
+        refusal = Problem("console", exc.status_code, code, str(exc.detail))
+        return render(
+            request, "error.html", _session_if_any(request), problems=[refusal], status_code=exc.status_code
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, _: RequestValidationError) -> Response:
+        refusal = Problem("console", 404, "not_found", "No such page.")
+        return render(request, "error.html", _session_if_any(request), problems=[refusal], status_code=404)
+
+
+def _session_if_any(request: Request) -> Session | None:
+    try:
+        return current_session(request)
+    except NeedsSignIn:
+        return None
 
 
 def serve(settings: ConsoleSettings | None = None) -> None:
