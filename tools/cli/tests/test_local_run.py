@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,7 +17,7 @@ import pytest
 from autoletter.cli.errors import CliError
 from autoletter.cli.local_run import LocalRun
 from autoletter.cli.main import main
-from autoletter.cli.timetravel import parse_duration
+from autoletter.cli.timetravel import align_emulator, parse_duration
 from autoletter.devstack.process import ServerProcess, free_port
 from autoletter.runtime.auth import verify_token
 
@@ -147,3 +148,12 @@ def test_clock_advance_moves_the_services_and_the_emulator_together(tmp_path: Pa
     assert shown.returncode == 0, shown.stderr
     assert "real time + 3 days, 12:00:00" in shown.stdout
     assert json.loads((facts / "run.json").read_text())["emulator_url"] == emulator
+
+
+def test_a_fresh_emulator_catches_up_with_the_local_runs_business_time(tmp_path: Path, emulator: str) -> None:
+    offset_file = tmp_path / "clock-offset"
+    offset_file.write_text(str(2 * 86400))  # the services are two days ahead; the emulator just started
+    assert align_emulator(emulator, offset_file) > 2 * 86400 - 60
+    stripe_now = httpx.get(f"{emulator}/_emulator/clock").json()["now"]
+    assert abs(stripe_now - (time.time() + 2 * 86400)) < 60
+    assert align_emulator(emulator, offset_file) == 0  # already there: never moved back or twice

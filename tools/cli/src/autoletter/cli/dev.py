@@ -17,6 +17,7 @@ from pathlib import Path
 import httpx
 
 from autoletter.cli.local_run import LocalRun
+from autoletter.cli.timetravel import align_emulator
 from autoletter.devstack.process import ServerProcess
 from autoletter.runtime.auth import OPS_ROLE, mint_token
 
@@ -157,6 +158,8 @@ def run(args: argparse.Namespace) -> int:
             )
             stack.callback(emulator.stop)
             _wait_ready("Stripe emulator", f"{emulator_url}/_emulator/", emulator)
+            if align_emulator(emulator_url, clock_file) > 0:
+                say("the emulator's test clock caught up with the local run's business time")
 
         names = [n for n in PORTS if n != "console" or not args.no_console]
         procs: dict[str, ServerProcess] = {}
@@ -195,6 +198,9 @@ AutoLetter is running (logs in {logs}):
   stripe        http://127.0.0.1:{EMULATOR_PORT}/_emulator/   (emulator: customers, invoices, webhooks)
   kafka         {bootstrap}
   postgres      {pg.url}
+
+  other commands need no settings here: uv run autoletter token --account demo | account demo |
+    billing close --period YYYY-MM | clock show | clock advance 3d | dlq list | stripe-events list
 
   dev token (account demo, 7 days):
     {demo}

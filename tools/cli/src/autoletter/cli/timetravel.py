@@ -65,6 +65,20 @@ async def _emulator(run: local_run.LocalRun, method: str, path: str, **kwargs: A
     return response.json()
 
 
+def align_emulator(emulator_url: str, offset_file: Path) -> float:
+    """Bring a (fresh or restored) emulator's test clock up to the services' business time; never back.
+
+    Returns the seconds it moved."""
+    target = datetime.now(UTC) + _offset(offset_file)
+    now = httpx.get(f"{emulator_url}/_emulator/clock", timeout=10).json()["now"]
+    ahead = target.timestamp() - now
+    if ahead <= 1:
+        return 0.0
+    response = httpx.post(f"{emulator_url}/_emulator/clock/advance", json={"seconds": ahead}, timeout=60)
+    response.raise_for_status()
+    return float(ahead)
+
+
 def _when(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
 
