@@ -279,6 +279,11 @@ async def test_postgresql_stopped_longer_than_the_bounded_time_is_waited_out(
             first = letter_sent(account)
             await publish(cfg.kafka_bootstrap_servers, topic(cfg), first)
             await count_effects(rt, 1)
+
+            async def first_committed() -> bool:
+                return sum((await committed(cfg, rt)).values()) == 1
+
+            await wait_for(first_committed, 30, "the first message's offset commit")
             committed_before = await committed(cfg, rt)
 
             await asyncio.to_thread(server.stop)

@@ -17,12 +17,13 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.errors import KafkaError
+from opentelemetry.trace import Link, Span, SpanKind
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from autoletter.contracts import DecodeError, Envelope, Topic, UnknownEventType, decode, message_class
 from autoletter.contracts.common import unknown_values
-from autoletter.runtime import inbox, logs, metrics
+from autoletter.runtime import inbox, logs, metrics, tracing
 from autoletter.runtime.failures import Failure, classify
 from autoletter.runtime.kafka import Producer
 
@@ -94,6 +95,15 @@ class _Item:
     message: Envelope | None = None
     poison: str | None = None
     unknown: str | None = None
+
+    @property
+    def trace(self) -> dict[str, str]:
+        """The trace context the producer captured (the traceparent header)."""
+        return {
+            k: v.decode(errors="replace")
+            for k, v in (self.record.headers or ())
+            if k in tracing.TRACE_HEADERS
+        }
 
 
 class MessageProcessor:
@@ -174,11 +184,12 @@ class MessageProcessor:
     async def _try_together(self, items: list[_Item]) -> bool:
         """All items in one transaction; False (nothing kept) when any handler failed."""
         try:
-            async with self._transaction() as session:
-                messages = [i.message for i in items if i.message is not None]
-                new = await inbox.claim_many(session, self.sub.group, [m.event_id for m in messages])
-                duplicates = len(messages) - len(new)  # counted before handling consumes `new`
-                await self._handle_all(session, items, new)
+            with self._batch_span(items):
+                async with self._transaction() as session:
+                    messages = [i.message for i in items if i.message is not None]
+                    new = await inbox.claim_many(session, self.sub.group, [m.event_id for m in messages])
+                    duplicates = len(messages) - len(new)  # counted before handling consumes `new`
+                    await self._handle_all(session, items, new)
         except asyncio.CancelledError:
             raise
         except Exception as exc:
@@ -193,15 +204,67 @@ class MessageProcessor:
 
     async def _handle_all(self, session: AsyncSession, items: list[_Item], new: set[Any]) -> None:
         batch: list[Envelope] = []
+        spans: list[Span] = []
         for item in items:
             message = item.message
             if message is not None and isinstance(message, self.sub.batch_types) and message.event_id in new:
                 new.discard(message.event_id)
                 batch.append(message)
+                # Each message's own trace shows it was processed, by the bulk write below.
+                spans.append(
+                    tracing.tracer.start_span(
+                        f"process {self.sub.topic.name}",
+                        context=tracing.extract(item.trace),
+                        kind=SpanKind.CONSUMER,
+                        attributes=self._attributes(item),
+                    )
+                )
             else:
                 await self._handle(session, item, new)
-        if batch and self.sub.batch_handler is not None:
-            await self.sub.batch_handler(session, batch)
+        try:
+            if batch and self.sub.batch_handler is not None:
+                await self.sub.batch_handler(session, batch)
+        finally:
+            for span in spans:
+                span.end()
+
+    def _batch_span(self, items: list[_Item]) -> contextlib.AbstractContextManager[Any]:
+        """A span for a batch of several messages, linked to each message's own context."""
+        if len(items) < 2:
+            return contextlib.nullcontext()
+        links = [Link(c) for i in items if (c := tracing.span_context_of(tracing.extract(i.trace)))]
+        return tracing.tracer.start_as_current_span(
+            f"process {self.sub.topic.name}",
+            kind=SpanKind.CONSUMER,
+            links=links,
+            attributes={
+                **self._common_attributes(),
+                "messaging.batch.message_count": len(items),
+            },
+        )
+
+    def _common_attributes(self) -> dict[str, Any]:
+        """OpenTelemetry messaging conventions: the logical group (the Kafka id adds the prefix)."""
+        return {
+            "messaging.system": "kafka",
+            "messaging.operation.type": "process",
+            "messaging.operation.name": "process",
+            "messaging.destination.name": self.sub.topic.full_name(self._prefix),
+            "messaging.consumer.group.name": self.kafka_group,
+        }
+
+    def _attributes(self, item: _Item) -> dict[str, Any]:
+        out = {
+            **self._common_attributes(),
+            "messaging.destination.partition.id": str(item.record.partition),
+            "messaging.kafka.offset": item.record.offset,
+        }
+        if item.message is not None:
+            out |= {
+                "messaging.message.id": str(item.message.event_id),
+                "autoletter.event_type": item.message.event_type,
+            }
+        return out
 
     async def _handle(self, session: AsyncSession, item: _Item, new: set[Any]) -> None:
         message = item.message
@@ -211,7 +274,13 @@ class MessageProcessor:
         try:
             if message.event_id in new:
                 new.discard(message.event_id)  # the same event twice in one batch: the first one wins
-                await self.sub.handlers[type(message)](session, message)
+                with tracing.continued(
+                    f"process {self.sub.topic.name}",
+                    item.trace,
+                    kind=SpanKind.CONSUMER,
+                    attributes=self._attributes(item),
+                ):
+                    await self.sub.handlers[type(message)](session, message)
         finally:
             logs.correlation_id.reset(token)
 

@@ -11,6 +11,8 @@ from typing import Any
 
 from aiokafka import errors as aiokafka_errors
 
+from autoletter.runtime import tracing
+
 correlation_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("correlation_id", default=None)
 
 #: Retried by aiokafka while a fresh broker elects its group coordinator.
@@ -41,6 +43,7 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "message": record.getMessage(),
             "correlation_id": correlation_id.get(),
+            **tracing.log_ids(),
         }
         entry.update({k: v for k, v in record.__dict__.items() if k not in _STANDARD})
         if record.exc_info:

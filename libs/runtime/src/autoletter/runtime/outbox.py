@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from autoletter.contracts import Envelope, encode, headers_for, topic_for
+from autoletter.runtime import tracing
 from autoletter.runtime.db import advisory_key, lock_accounts
 from autoletter.runtime.tables import outbox
 
@@ -26,6 +27,7 @@ async def add(session: AsyncSession, *messages: Envelope) -> None:
         await lock_accounts(
             session, f"outbox:{producer}", [m.account_id for m in messages if m.producer == producer]
         )
+    trace_headers = tracing.capture()
     await session.execute(
         outbox.insert(),
         [
@@ -36,7 +38,9 @@ async def add(session: AsyncSession, *messages: Envelope) -> None:
                 "topic": topic_for(m).name,
                 "event_type": m.event_type,
                 "payload": encode(m),
-                "headers": {k: v.decode() for k, v in headers_for(m)},
+                # The trace context is captured now, inside the request's or handler's span (PITFALLS):
+                # the relay sends it as it was, so the consumer continues this trace.
+                "headers": {**{k: v.decode() for k, v in headers_for(m)}, **trace_headers},
             }
             for m in messages
         ],

@@ -16,7 +16,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 
 from autoletter.contracts import Topic
-from autoletter.runtime import db, metrics, migrations, topics
+from autoletter.runtime import db, metrics, migrations, topics, tracing
 from autoletter.runtime.broker import create_broker, register
 from autoletter.runtime.clock import Clock
 from autoletter.runtime.consumer import MessageProcessor, RetryPolicy, Subscription
@@ -46,6 +46,9 @@ class ServiceRuntime:
         retry: RetryPolicy | None = None,
     ) -> None:
         self.settings = settings
+        tracing.configure(
+            settings.service_name, endpoint=settings.otlp_endpoint, sample_ratio=settings.tracing_sample_ratio
+        )
         self.clock: Clock = clock or settings.make_clock()
         self.producer_name = settings.service_name
         self.migrations = migrations
@@ -175,6 +178,7 @@ class ServiceRuntime:
 
         app = FastAPI(title=title, lifespan=lifespan)
         app.state.runtime = self
+        tracing.instrument_app(app)
         install_error_handlers(app)
         service = self.settings.service_name
 

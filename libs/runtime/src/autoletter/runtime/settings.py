@@ -105,6 +105,16 @@ class ServiceSettings(KafkaSettings):
     metrics_interval_s: float = Field(
         default=15.0, gt=0, description="How often gauges read from the broker or database are refreshed."
     )
+    otlp_endpoint: str | None = Field(
+        default=None,
+        description="OTLP/HTTP traces endpoint (e.g. http://127.0.0.1:4318/v1/traces); unset: not exported.",
+    )
+    tracing_sample_ratio: float = Field(
+        default=1.0,
+        ge=0,
+        le=1,
+        description="Share of new traces exported (context always propagates; a sampled parent wins).",
+    )
     #: Development and tests only: the clock reads an offset (seconds) from this file (OffsetClock).
     clock_offset_file: Path | None = Field(
         default=None, description="Dev and tests only: the clock adds the seconds written in this file."

@@ -11,6 +11,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from autoletter.payments.adapters.tables import stripe_events
+from autoletter.runtime import tracing
 
 PENDING, DONE, FAILED = "pending", "done", "failed"
 
@@ -23,6 +24,7 @@ class StoredEvent:
     customer_key: str
     payload: dict[str, Any]
     attempts: int
+    trace: dict[str, str] | None = None
 
 
 async def store(
@@ -46,6 +48,7 @@ async def store(
             payload=payload,
             received_at=now,
             next_attempt_at=now,
+            trace=tracing.capture() or None,
         )
         .on_conflict_do_nothing(index_elements=[stripe_events.c.event_id])
         .returning(stripe_events.c.event_id)
@@ -57,7 +60,7 @@ async def store(
 # pending (even one waiting for its retry), and SKIP LOCKED lets other workers take other customers.
 _CLAIM = text(
     """
-    SELECT e.event_id, e.type, e.stripe_created, e.customer_key, e.payload, e.attempts
+    SELECT e.event_id, e.type, e.stripe_created, e.customer_key, e.payload, e.attempts, e.trace
     FROM stripe_events e
     WHERE e.state = 'pending' AND e.next_attempt_at <= :now
       AND NOT EXISTS (
@@ -78,7 +81,7 @@ async def claim(session: AsyncSession, now: datetime) -> StoredEvent | None:
     if row is None:
         return None
     return StoredEvent(
-        row.event_id, row.type, row.stripe_created, row.customer_key, row.payload, row.attempts
+        row.event_id, row.type, row.stripe_created, row.customer_key, row.payload, row.attempts, row.trace
     )
 
 

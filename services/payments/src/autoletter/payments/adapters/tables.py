@@ -103,6 +103,8 @@ stripe_events = Table(
     Column("last_error", Text),
     Column("received_at", DateTime(timezone=True), nullable=False),
     Column("processed_at", DateTime(timezone=True)),
+    #: The W3C trace context of the webhook request that stored it: processing continues that trace.
+    Column("trace", JSONB),
     Index(
         "stripe_events_pending",
         "customer_key",

@@ -24,6 +24,7 @@ from autoletter.payments.adapters.tables import services, stripe_events
 from autoletter.payments.handlers.common import Context
 from autoletter.payments.handlers.webhooks import process
 from autoletter.payments.settings import PaymentsSettings
+from autoletter.runtime import tracing
 from autoletter.runtime.failures import Failure, classify
 
 if TYPE_CHECKING:
@@ -73,7 +74,14 @@ class WebhookProcessor:
                 claimed = await event_store.claim(session, now)
                 if claimed is None:
                     return False
-                outcome = await process(self._ctx, session, claimed)
+                # The webhook request's trace goes on: its effects (and their outbox rows) are in it.
+                with tracing.continued(
+                    f"process stripe {claimed.type}",
+                    claimed.trace,
+                    kind=tracing.CONSUMER,
+                    attributes={"stripe.event_id": claimed.event_id, "stripe.event_type": claimed.type},
+                ):
+                    outcome = await process(self._ctx, session, claimed)
                 await event_store.finish(session, claimed.event_id, outcome, self._ctx.clock.now())
         except asyncio.CancelledError:
             raise
