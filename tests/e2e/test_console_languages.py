@@ -211,6 +211,8 @@ async def test_french_customer_follows_the_article_to_a_sent_letter(
     charge = page.get_by_test_id("charge")
     await reload_until(page, lambda: visible(charge.get_by_text("facturé pour")), 30, "the letter's charge")
     await expect(charge).to_contain_text("0,95\xa0€")
+    history = page.get_by_test_id("history").get_by_role("listitem")
+    await expect(history.last).to_contain_text("Envoyée")  # letters' history, oldest first
     await visit.look("6-lettre")
 
     assert visit.blocking() == []
