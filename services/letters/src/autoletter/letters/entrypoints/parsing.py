@@ -81,7 +81,7 @@ async def read_letter_request(request: Request, rules: DocumentRules) -> LetterR
             raise ApiError(
                 422,
                 "validation_error",
-                "Send the PDF in document_base64 or name an uploaded one in document_ref, not both.",
+                "Give exactly one document: the PDF in document_base64, or an uploaded one in document_ref.",
                 {"document_base64": both, "document_ref": both},
             )
         if letter.document_ref is not None:
