@@ -10,6 +10,7 @@ from uuid import UUID
 
 from conftest import Prepared
 from invoicing_testkit import FakeStripe, customer_created, letter_sent
+from sqlalchemy import text
 
 from autoletter.invoicing.adapters import close_lease, runs_repo
 from autoletter.invoicing.bootstrap import close_period
@@ -107,3 +108,30 @@ async def test_a_close_that_loses_its_lease_stops(
 
 async def _leased(prepared: Prepared) -> bool:
     return bool(await prepared.scalar("SELECT count(*) FROM close_leases"))
+
+
+async def test_a_close_whose_heartbeat_cannot_reach_the_lease_stops_before_it_lapses(
+    prepared: Prepared, fake_stripe: FakeStripe, unique: str
+) -> None:
+    await _usage(prepared, unique, accounts=1)
+    hanging = Hanging(fake_stripe)
+    prepared.runtime.close._billing = hanging
+    rt = prepared.runtime
+    runner = CloseRunner(
+        rt.engine,
+        rt.sessions,
+        rt.close,
+        rt.clock,
+        lease_ttl=timedelta(seconds=1),
+        lease_renew_every=timedelta(milliseconds=100),
+    )
+    run = asyncio.create_task(runner.close_period(Period.parse(PERIOD)))
+    await wait_for(lambda: _leased(prepared), timeout=10, what="the close to take its lease")
+    async with rt.engine.begin() as conn:  # every renewal now fails in the database
+        await conn.execute(text("ALTER TABLE close_leases RENAME TO close_leases_gone"))
+
+    result = await asyncio.wait_for(run, 10)
+    assert result.status == "failed"
+    assert hanging.cancelled >= 1
+    error = await prepared.scalar("SELECT error FROM billing_runs WHERE run_id = :r", r=result.run_id)
+    assert "could not renew the lease" in str(error)
