@@ -42,6 +42,8 @@ async def test_a_failed_payment_says_how_much_why_what_happens_next_and_how_to_p
     assert 'href="https://invoice.stripe.test/i/in_1"' in banner
     assert "Changer de moyen de paiement" in banner
     assert "card_declined" not in page.text
+    method = page.text.split('data-testid="payment-method"')[1].split("</section>")[0]
+    assert 'data-status="payment_failed">Paiement échoué</span>' in method  # not a green "Actif"
 
 
 async def test_an_unknown_decline_code_reads_as_a_generic_sentence(
