@@ -142,6 +142,7 @@ async def test_french_customer_follows_the_article_to_a_sent_letter(
     page, visit = french_browser, Visit(french_browser, "fr")
     await page.goto(f"{console_url}/sign-in")
     await expect(page.locator("html")).to_have_attribute("lang", "fr")
+    await visit.look("0-connexion")
     await page.get_by_label("Identifiant du compte").fill(f"acc-{uuid.uuid4().hex[:10]}")
     await page.get_by_role("button", name="Se connecter").click()
     await expect(page.get_by_role("heading", level=1)).to_have_text("Paiement")
@@ -228,6 +229,7 @@ async def test_german_customer_switches_language_and_is_warned_before_sending(
     await expect(page.locator("html")).to_have_attribute("lang", "en")  # the browser asks for English
     await page.get_by_role("button", name="Deutsch").click()
     await expect(page.locator("html")).to_have_attribute("lang", "de")
+    await visit.look("0-anmeldung")
     await page.get_by_label("Konto-ID").fill(f"acc-{uuid.uuid4().hex[:10]}")
     await page.get_by_role("button", name="Anmelden").click()
     await expect(page.get_by_role("heading", level=1)).to_have_text("Zahlung")  # the switch is remembered
