@@ -86,7 +86,7 @@ async def test_deactivating_asks_first_and_the_confirmation_changes_nothing(
     page = await payer.get("/billing/services/standard/deactivate")
 
     assert page.status_code == 200
-    assert "Désactiver Lettre standard ?" in page.text
+    assert "Désactiver le service Lettre standard ?" in page.text
     assert 'action="/billing/services/standard/deactivate"' in page.text
     assert (
         upstreams.calls("payments", "POST", f"/v1/accounts/{ACCOUNT_BILLING}/services/standard/deactivate")
@@ -123,8 +123,8 @@ async def test_before_sending_the_page_warns_of_what_would_hold_or_refuse_the_le
     warning = page.text.split('data-testid="send-warning"')[1].split("</div>")[0]
     assert "Votre profil est incomplet (il manque : votre adresse postale)" in warning
     assert "Il n'y a pas de moyen de paiement" in warning
-    assert "Lettre standard est « Overdue »" in warning
-    assert "Lettre recommandée n'est pas activé" in warning
+    assert "Le service Lettre standard est « Overdue »" in warning
+    assert "Le service Lettre recommandée n'est pas activé" in warning
     assert 'href="/settings"' in warning and 'href="/billing#service-standard"' in warning
 
 
