@@ -208,7 +208,7 @@ async def test_payments_down_shows_a_banner_and_the_invoices_still_show(
     page = await signed_in.get("/billing")
 
     assert page.status_code == 503
-    assert "A service is not answering right now. Please try again in a moment." in page.text
+    assert "The payments service is not answering right now. Please try again in a moment." in page.text
     assert "in_1" not in page.text  # nothing invented
     assert "January 2026" in page.text  # invoicing's part
 
@@ -221,6 +221,6 @@ async def test_invoicing_down_leaves_the_rest_of_billing_usable(
     page = await signed_in.get("/billing")
 
     assert page.status_code == 200
-    assert "A service is not answering right now. Please try again in a moment." in page.text
+    assert "The invoicing service is not answering right now. Please try again in a moment." in page.text
     assert "Invoices cannot be shown right now." in page.text
     assert "•••• 4242" in page.text

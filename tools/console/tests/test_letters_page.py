@@ -208,4 +208,4 @@ async def test_letters_down_shows_a_banner(signed_in: httpx.AsyncClient, upstrea
     page = await signed_in.get("/letters")
 
     assert page.status_code == 503
-    assert "A service is not answering right now. Please try again in a moment." in page.text
+    assert "The letters service is not answering right now. Please try again in a moment." in page.text

@@ -119,5 +119,5 @@ async def test_profile_down_shows_a_banner_not_an_error_page(
     page = await browser.get("/settings")
 
     assert page.status_code == 503
-    assert "A service is not answering right now. Please try again in a moment." in page.text
+    assert "The profile service is not answering right now. Please try again in a moment." in page.text
     assert "banner-down" in page.text

@@ -150,6 +150,14 @@ DECLINE = {
     "processing_error": N_("The payment could not be processed."),
 }
 
+#: The services by the part of AutoLetter a customer knows them as (in "… is not answering").
+PART = {
+    "profile": N_("profile"),
+    "payments": N_("payments"),
+    "letters": N_("letters"),
+    "invoicing": N_("invoicing"),
+}
+
 RUN_STATUS = {
     "pending": N_("Waiting"),
     "running": N_("Running"),
@@ -171,6 +179,7 @@ FAMILIES: dict[str, dict[str, str]] = {
     "error": ERROR,
     "decline": DECLINE,
     "run_status": RUN_STATUS,
+    "part": PART,
 }
 
 #: What an unknown code of each family reads as: a sentence, never the code.
@@ -186,6 +195,7 @@ GENERIC = {
     "error": N_("Something went wrong. Please try again in a moment."),
     "decline": N_("The payment was declined."),
     "run_status": N_("Unknown status"),
+    "part": N_("AutoLetter"),
 }
 
 
