@@ -14,7 +14,7 @@ from autoletter.console.testing import Upstreams, sign_in
 
 # importlib mode keeps test directories off sys.path; the neighbouring pages' fixtures are reused.
 sys.path.insert(0, str(Path(__file__).parent))
-from test_billing_page import OVERVIEW
+from test_billing_page import INVOICES, OVERVIEW
 from test_letters_page import HELD_ID, LETTERS
 
 ACCOUNT_BILLING = "acct-billing"
@@ -171,3 +171,15 @@ async def test_a_letter_without_history_or_charge_yet_still_shows(
     assert page.status_code == 200
     assert "L'historique de cette lettre ne peut pas encore être affiché." in page.text
     assert "Le prix s\u2019affiche ici une fois la lettre envoyée." in page.text
+
+
+async def test_invoicing_s_list_carries_stripe_s_links_where_payments_knows_them(
+    payer: httpx.AsyncClient, upstreams: Upstreams
+) -> None:
+    upstreams.answer("invoicing", "GET", f"/v1/accounts/{ACCOUNT_BILLING}/invoices", INVOICES)
+
+    page = await payer.get("/billing")
+
+    listed = page.text.split('data-testid="invoices"')[1]
+    assert 'href="https://invoice.stripe.test/i/in_1"' in listed  # in_1 is outstanding in payments' view
+    assert "Voir et payer" in listed

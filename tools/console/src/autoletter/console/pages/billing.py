@@ -65,6 +65,7 @@ async def _page(
         overview=overview,
         trouble=payment_trouble(overview),
         invoices=(invoices or {}).get("invoices"),
+        links=stripe_links(overview),
         prices=(prices or {}).get("services"),
         usage=usage,
         # One banner per kind of trouble: invoicing's refusals repeat the page's own, so keep the first.
@@ -72,6 +73,12 @@ async def _page(
         notice=notice if notice in NOTICES else None,
         wait_s=CONFIRMATION_WAIT_S,
     )
+
+
+def stripe_links(overview: dict[str, Any] | None) -> dict[str, dict[str, Any]]:
+    """Stripe's hosted page and PDF per Stripe invoice id, as payments knows them, for invoicing's list."""
+    invoices = (overview or {}).get("outstanding_invoices") or []
+    return {str(i["stripe_invoice_id"]): i for i in invoices if i.get("stripe_invoice_id")}
 
 
 def _distinct(problems: list[Problem | None]) -> list[Problem]:
