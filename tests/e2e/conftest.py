@@ -8,6 +8,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
+from otlp_receiver import otlp_receiver
 from system import System, running_system
 
 
@@ -15,6 +16,10 @@ from system import System, running_system
 def system(
     server_workdir: Path, database_url: str, kafka_bootstrap: str, stripe_api_base: str
 ) -> Iterator[System]:
-    """The whole system as separate processes, on the session's Kafka, PostgreSQL and stripe-mock."""
-    with running_system(server_workdir, database_url, kafka_bootstrap, stripe_api_base) as running:
+    """The whole system as separate processes, on the session's Kafka, PostgreSQL and stripe-mock,
+    exporting its traces to a receiver of the test's own."""
+    with (
+        otlp_receiver() as traces,
+        running_system(server_workdir, database_url, kafka_bootstrap, stripe_api_base, traces) as running,
+    ):
         yield running

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from otlp_receiver import Receiver
 
 from autoletter.devstack.process import ServerProcess, free_port
 from autoletter.runtime.auth import OPS_ROLE, mint_token
@@ -35,6 +36,8 @@ class System:
     work: Path
     offset: timedelta = field(default=timedelta(0))
     logs: Path | None = None
+    #: The spans the services exported, when the system was started with a receiver.
+    traces: Receiver | None = None
 
     def token(self, account_id: str, *, ops: bool = False) -> str:
         return mint_token(
@@ -74,9 +77,14 @@ def _ready(url: str) -> bool:
 
 @contextmanager
 def running_system(
-    work: Path, database_url: str, kafka_bootstrap: str, stripe_mock: str | None
+    work: Path,
+    database_url: str,
+    kafka_bootstrap: str,
+    stripe_mock: str | None,
+    traces: Receiver | None = None,
 ) -> Iterator[System]:
-    """Start the emulator and the four services (`autoletter serve <name>`), ready; stop them after."""
+    """Start the emulator and the four services (`autoletter serve <name>`), ready; stop them after.
+    With `traces`, the services export their spans to that receiver."""
     run = uuid.uuid4().hex[:8]
     ports = {name: free_port() for name in SERVICES}
     emulator_port = free_port()
@@ -93,6 +101,7 @@ def running_system(
         offset_file=offset_file,
         work=work,
         logs=logs,
+        traces=traces,
     )
     env = {
         "AUTOLETTER_ENVIRONMENT": "test",
@@ -110,6 +119,8 @@ def running_system(
         **{f"{n.upper()}_HTTP_PORT": str(p) for n, p in ports.items()},
         **{f"{n.upper()}_DATABASE_SCHEMA": f"e2e{run}_{n}" for n in SERVICES},
     }
+    if traces is not None:
+        env |= {"AUTOLETTER_OTLP_ENDPOINT": traces.url, "OTEL_BSP_SCHEDULE_DELAY": "200"}
     with ExitStack() as stack:
         argv = [
             sys.executable,

@@ -8,6 +8,7 @@ from datetime import timedelta
 from typing import Any
 
 import journeys as j
+from otlp_receiver import ReceivedSpan
 from system import System, body
 
 from autoletter.runtime.testing import wait_for
@@ -154,3 +155,79 @@ async def test_a_customer_stripe_already_has_for_the_account_is_reused_not_dupli
         assert earlier.status_code == 200, earlier.text
     customer_id = await j.complete_profile(system, account)
     assert customer_id == body(earlier)["id"]
+
+
+# --- Traces: one letter is one trace, from its submission to its usage line ---
+
+SERVER, CONSUMER = 2, 5  # OTLP span kinds
+
+
+def usage_span_of(system: System, sent: Any) -> ReceivedSpan | None:
+    """Invoicing's span for recording this LetterSent (the ledger continues the letter's trace)."""
+    assert system.traces is not None
+    for span in system.traces.spans:
+        if span.service == "invoicing" and span.attributes.get("messaging.message.id") == str(sent.event_id):
+            return span
+    return None
+
+
+def submission_in(system: System, trace_id: str) -> ReceivedSpan | None:
+    assert system.traces is not None
+    return next(
+        (
+            s
+            for s in system.traces.trace(trace_id)
+            if s.service == "letters" and s.kind == SERVER and s.name.startswith("POST /v1/accounts/")
+        ),
+        None,
+    )
+
+
+async def test_one_letter_is_one_trace_from_submission_to_its_usage_line(system: System) -> None:
+    account = new_account()
+    await j.complete_profile(system, account)
+    await j.add_card(system, account, j.GOOD_CARD)
+    await j.activate(system, account, "standard")
+    await j.consumer_caught_up(system, "letters.service-status", "payments.events")
+    receipt = await j.send_letter(system, account)
+    assert receipt["status"] in ("accepted", "sent"), receipt
+    [sent] = await j.events(system, "letters.events", account, "LetterSent")
+
+    await wait_for(lambda: usage_span_of(system, sent) is not None, 30, "invoicing's span for the letter")
+    usage = usage_span_of(system, sent)
+    assert usage is not None and usage.kind == CONSUMER
+    assert usage.attributes["messaging.system"] == "kafka"
+    await wait_for(lambda: submission_in(system, usage.trace_id) is not None, 30, "the submission span")
+    assert system.traces is not None
+    names = {(s.service, s.name) for s in system.traces.trace(usage.trace_id)}
+    assert ("letters", "send letter") in names  # the dispatch, in the same trace
+
+
+async def test_a_held_letter_released_later_stays_in_its_trace_and_links_the_release(system: System) -> None:
+    account = new_account()
+    await j.complete_profile(system, account)
+    await j.add_card(system, account, j.GOOD_CARD)
+    await j.activate(system, account, "standard")
+    # The profile loses its e-mail and address: the service is blocked, a new letter is held.
+    async with system.client("profile", account) as profile:
+        response = await profile.put(f"/v1/accounts/{account}/profile", json={"name": "Atelier Martin"})
+        assert response.status_code == 200, response.text
+    await j.events(system, "payments.events", account, "ServiceStatusChanged", status="blocked")
+    await j.consumer_caught_up(system, "letters.service-status", "payments.events")
+    receipt = await j.send_letter(system, account)
+    assert (receipt["status"], receipt["reason"]) == ("held", "profile_incomplete"), receipt
+
+    await j.complete_profile(system, account)  # another request, another trace: it releases the letter
+    [sent] = await j.events(system, "letters.events", account, "LetterSent")
+    await wait_for(lambda: usage_span_of(system, sent) is not None, 30, "invoicing's span for the letter")
+    usage = usage_span_of(system, sent)
+    assert usage is not None
+    await wait_for(lambda: submission_in(system, usage.trace_id) is not None, 30, "the submission span")
+    assert system.traces is not None
+    released = [s for s in system.traces.trace(usage.trace_id) if s.name == "letter accepted"]
+    assert len(released) == 1, [s.name for s in system.traces.trace(usage.trace_id)]
+    [(linked_trace, _)] = released[0].links
+    assert linked_trace != usage.trace_id  # the release happened in the profile request's trace
+    release = system.traces.trace(linked_trace)
+    assert any(s.service == "letters" and s.kind == CONSUMER for s in release)
+    assert any(s.service == "profile" and s.kind == SERVER for s in release)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from uuid import UUID
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from autoletter.contracts import Envelope, encode, headers_for, topic_for
@@ -17,9 +20,12 @@ def shard_of(account_id: str) -> int:
     return advisory_key("outbox-shard", account_id) % SHARDS
 
 
-async def add(session: AsyncSession, *messages: Envelope) -> None:
+async def add(
+    session: AsyncSession, *messages: Envelope, traces: Mapping[UUID, Mapping[str, str]] | None = None
+) -> None:
     """Stage messages in this transaction. Rows of one account get ids in commit order because the
-    account's advisory lock is taken before the id is drawn from the sequence."""
+    account's advisory lock is taken before the id is drawn from the sequence. Each row keeps the
+    current trace context, or the one `traces` gives for its event id (tracing.headers_in)."""
     if not messages:
         return
     # Scoped by producer: services sharing one database must not serialise on each other's accounts.
@@ -40,7 +46,10 @@ async def add(session: AsyncSession, *messages: Envelope) -> None:
                 "payload": encode(m),
                 # The trace context is captured now, inside the request's or handler's span (PITFALLS):
                 # the relay sends it as it was, so the consumer continues this trace.
-                "headers": {**{k: v.decode() for k, v in headers_for(m)}, **trace_headers},
+                "headers": {
+                    **{k: v.decode() for k, v in headers_for(m)},
+                    **(traces or {}).get(m.event_id, trace_headers),
+                },
             }
             for m in messages
         ],

@@ -108,6 +108,25 @@ def continued(
         yield span
 
 
+def headers_in(carried: Mapping[str, str] | None, name: str, attributes: Mapping[str, Any]) -> dict[str, str]:
+    """Trace headers for an event that belongs to the trace `carried` started (a letter's later
+    event): a span there, linked to the work happening now (what released or sent it). Without a
+    carried context, or already in that trace, the current context's."""
+    parent = extract(carried) if carried else None
+    parent_context = span_context_of(parent) if parent is not None else None
+    current = trace.get_current_span().get_span_context()
+    if parent_context is None or parent_context.trace_id == current.trace_id:
+        return capture()
+    links = [Link(current)] if current.is_valid else []
+    span = tracer.start_span(name, context=parent, links=links, attributes=dict(attributes))
+    try:
+        carrier: dict[str, str] = {}
+        propagate.inject(carrier, context=trace.set_span_in_context(span))
+        return {k: v for k, v in carrier.items() if k in TRACE_HEADERS}
+    finally:
+        span.end()
+
+
 def log_ids() -> dict[str, str]:
     """trace_id and span_id of the current span, for log lines (empty outside a span)."""
     span_context = trace.get_current_span().get_span_context()

@@ -29,7 +29,7 @@ from autoletter.letters.adapters.tables import Record
 from autoletter.letters.domain import decisions
 from autoletter.letters.domain.model import LetterStatus, OpenLetter
 from autoletter.letters.handlers import LettersContext, expire_account
-from autoletter.runtime import outbox
+from autoletter.runtime import outbox, tracing
 
 log = logging.getLogger(__name__)
 
@@ -100,7 +100,13 @@ class LetterDispatcher:
                 else:
                     sent.append((row, outcome))
             await outgoing.mark_sent(session, [(r.letter_id, o.dispatched_at) for r, o in sent], now)
-            await outbox.add(session, *(self._letter_sent(account_id, service, r, o, now) for r, o in sent))
+            events = [(r, self._letter_sent(account_id, service, r, o, now)) for r, o in sent]
+            # LetterSent continues the letter's own trace (its submission's), not the dispatcher's.
+            traces = {
+                e.event_id: tracing.headers_in(r.trace, "send letter", {"letter_id": str(r.letter_id)})
+                for r, e in events
+            }
+            await outbox.add(session, *(e for _, e in events), traces=traces)
         metrics.LETTERS_SENT.labels(service).inc(len(sent))
         return len(sent), more
 

@@ -31,7 +31,7 @@ from autoletter.letters.adapters.documents import StoredDocument
 from autoletter.letters.domain import decisions
 from autoletter.letters.domain.model import HoldLimits, LetterStatus, OpenLetter, Transition
 from autoletter.letters.submission import DocumentRules, LetterRequest, Upload
-from autoletter.runtime import outbox
+from autoletter.runtime import outbox, tracing
 from autoletter.runtime.clock import Clock
 
 _EVENTS: Mapping[LetterStatus, type[Envelope]] = {
@@ -143,6 +143,7 @@ async def submit_letter(
             "document_bytes": shared.size_bytes if shared else len(request.document or b""),
             "document_id": shared.document_id if shared else None,
             "correlation_id": correlation_id,
+            "trace": tracing.capture() or None,  # its later events continue this trace
             "created_at": now,
             "updated_at": now,
             "held_since": transition.held_since if transition else None,
@@ -255,13 +256,21 @@ async def _apply(
     now: datetime,
 ) -> None:
     await repo.apply(session, transitions, now)
-    events = [
-        e
+    pairs = [
+        (t, e)
         for t in transitions
         if (e := _event(t, account_id, service, correlations.get(t.letter_id), causation_id, ctx, now))
     ]
-    if events:
-        await outbox.add(session, *events)
+    if pairs:
+        # Each letter's events stay in its submission's trace, linked to what moved it now.
+        stored = await repo.traces(session, [t.letter_id for t, _ in pairs])
+        traces = {
+            e.event_id: tracing.headers_in(
+                stored.get(t.letter_id), f"letter {t.status.value}", {"letter_id": str(t.letter_id)}
+            )
+            for t, e in pairs
+        }
+        await outbox.add(session, *(e for _, e in pairs), traces=traces)
     if _any_accepted(transitions):
         await ring_dispatcher(session, ctx)
 

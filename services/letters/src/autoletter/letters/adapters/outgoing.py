@@ -56,6 +56,7 @@ async def claim_accepted(
                 letters.c.dispatch_attempts,
                 letters.c.document_bytes,
                 letters.c.document_id,
+                letters.c.trace,
             )
             .where(
                 letters.c.account_id == account_id,

@@ -92,6 +92,14 @@ async def insert_letter(session: AsyncSession, values: dict[str, Any], document:
         await documents.letters_ended(session, [letter_id], values["created_at"])
 
 
+async def traces(session: AsyncSession, letter_ids: Sequence[UUID]) -> dict[UUID, dict[str, str]]:
+    """The trace context each letter's submission left (letters from before tracing have none)."""
+    query = select(letters.c.letter_id, letters.c.trace).where(
+        letters.c.letter_id.in_(letter_ids), letters.c.trace.isnot(None)
+    )
+    return {row.letter_id: row.trace for row in await session.execute(query)}
+
+
 def _open_letter(row: Record) -> OpenLetter:
     return OpenLetter(
         row.letter_id,

@@ -74,6 +74,8 @@ letters = Table(
     Column("next_dispatch_at", DateTime(timezone=True)),
     # An uploaded document sent by reference (else the letter has its own row in letter_documents).
     Column("document_id", Uuid, ForeignKey("documents.document_id", ondelete="SET NULL")),
+    #: The W3C trace context of its submission: the letter's later events continue that trace.
+    Column("trace", JSONB),
     UniqueConstraint("account_id", "idempotency_key", name="letters_idempotency_key"),
     Index("letters_account_seq", "account_id", "seq"),
     Index(
