@@ -95,6 +95,33 @@ class InvoiceVoided(_InvoiceEvent):
     """An invoice was voided; nothing is owed for it."""
 
 
+class PaymentProcessing(_InvoiceEvent):
+    """A bank debit was submitted for the invoice; its outcome comes in days. Not paid, not failed."""
+
+    amount_cents: Cents
+    currency: Currency
+
+
+class DisputeStatus(StrEnum):
+    """Where a dispute stands (Stripe's needs_response/under_review map to opened)."""
+
+    OPENED = "opened"
+    WON = "won"
+    LOST = "lost"
+
+
+OpenDisputeStatus = Annotated[DisputeStatus | str, Field(union_mode="left_to_right"), OpenSet(DisputeStatus)]
+
+
+class PaymentDisputed(_InvoiceEvent):
+    """A paid invoice's payment was disputed; `lost` makes the disputed amount owed again."""
+
+    dispute_id: str = Field(description="Stripe dispute id (dp_...).")
+    amount_cents: Cents = Field(description="The disputed amount.")
+    currency: Currency
+    dispute_status: OpenDisputeStatus = Field(description="opened, won or lost.")
+
+
 class ServiceStatusChanged(_PaymentsEvent):
     """The derived status of one service changed."""
 

@@ -53,6 +53,8 @@ MESSAGES: dict[str, type[Envelope]] = {
         payments.PaymentSucceeded,
         payments.PaymentFailed,
         payments.InvoiceVoided,
+        payments.PaymentProcessing,
+        payments.PaymentDisputed,
         payments.ServiceStatusChanged,
         letters.SendLetter,
         letters.LetterAccepted,
