@@ -15,6 +15,7 @@ import journeys as j
 from system import System
 
 from autoletter.cli.local_run import LocalRun
+from autoletter.runtime.testing import wait_for
 
 
 async def autoletter(system: System, *args: str) -> tuple[int, str, str]:
@@ -47,6 +48,22 @@ async def test_account_command_shows_one_account_across_the_services(system: Sys
     assert view["profile"]["complete"] is True
     assert {s["service"] for s in view["billing"]["services"]} == {"standard", "registered"}
     assert "unavailable" not in json.dumps(view), view
+
+
+async def test_account_command_prints_the_trace_of_each_recent_letter(system: System) -> None:
+    account = f"acc-{uuid.uuid4().hex[:10]}"
+    await j.complete_profile(system, account)
+    await j.add_card(system, account, j.GOOD_CARD)
+    await j.activate(system, account, "standard")
+    receipt = await j.send_letter(system, account)
+    code, out, err = await autoletter(system, "account", account)
+    assert code == 0, err
+    [line] = [x for x in out.splitlines() if x.startswith(receipt["letter_id"])]
+    trace_id = line.split()[-1]
+    assert len(trace_id) == 32 and int(trace_id, 16)
+    assert system.traces is not None
+    await wait_for(lambda: bool(system.traces and system.traces.trace(trace_id)), 30, "the letter's trace")
+    assert any(s.service == "letters" for s in system.traces.trace(trace_id))
 
 
 async def test_billing_close_of_an_open_month_is_refused_clearly(system: System) -> None:

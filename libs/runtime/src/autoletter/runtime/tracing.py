@@ -80,6 +80,12 @@ def extract(headers: Mapping[str, str] | Sequence[tuple[str, bytes]] | None) -> 
     return propagate.extract(carrier, context=otel_context.Context())
 
 
+def trace_id_of(carried: Mapping[str, str] | None) -> str | None:
+    """The trace id (32 hex digits) of a stored context, for people to look the trace up."""
+    span_context = span_context_of(extract(carried)) if carried else None
+    return f"{span_context.trace_id:032x}" if span_context else None
+
+
 def span_context_of(ctx: otel_context.Context) -> trace.SpanContext | None:
     span_context = trace.get_current_span(ctx).get_span_context()
     return span_context if span_context.is_valid else None

@@ -131,9 +131,19 @@ async def show_account(account_id: str, *, as_json: bool = False) -> int:
         for name, value in out.items():
             print(f"== {name}")
             print(json.dumps(value, indent=2, default=str))
+        _print_traces(out.get("letters"))
     for failure in failures:
         print(f"autoletter: {failure}", file=sys.stderr)
     return 2 if unreachable else 1 if failures else 0
+
+
+def _print_traces(letters: Any) -> None:
+    """One line per recent letter with its trace id, to look it up in the trace viewer."""
+    items = letters.get("items", []) if isinstance(letters, dict) else []
+    if items:
+        print("== traces of the last letters (letter, status, trace id)")
+        for letter in items[:10]:
+            print(f"{letter['letter_id']}  {letter['status']:<9} {letter.get('trace_id') or '-'}")
 
 
 async def dead_letters(args: argparse.Namespace) -> int:

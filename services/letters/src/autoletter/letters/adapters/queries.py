@@ -26,6 +26,7 @@ VIEW_COLUMNS = (
     letters.c.updated_at,
     letters.c.hold_expires_at,
     letters.c.sent_at,
+    letters.c.trace,
 )
 
 

@@ -19,6 +19,7 @@ from autoletter.letters.domain.model import LetterNotHeld, LetterStatus
 from autoletter.letters.entrypoints.parsing import read_letter_request
 from autoletter.letters.handlers import DocumentNotFound, IdempotencyKeyReused, LetterNotFound, LettersContext
 from autoletter.letters.submission import LetterIn
+from autoletter.runtime import tracing
 from autoletter.runtime.auth import CurrentPrincipal, authorize_account
 from autoletter.runtime.http import ApiError
 from autoletter.runtime.logs import correlation_id
@@ -48,6 +49,9 @@ class LetterOut(BaseModel):
     updated_at: datetime
     hold_expires_at: datetime | None = Field(description="When a held letter expires.")
     sent_at: datetime | None
+    trace_id: str | None = Field(
+        default=None, description="The trace of its submission (support follows the letter with it)."
+    )
 
 
 class TransitionOut(BaseModel):
@@ -134,6 +138,7 @@ def _out(row: Any) -> LetterOut:
         updated_at=row.updated_at,
         hold_expires_at=row.hold_expires_at,
         sent_at=row.sent_at,
+        trace_id=tracing.trace_id_of(row.trace),
     )
 
 
