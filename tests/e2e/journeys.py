@@ -107,6 +107,9 @@ async def activate(system: System, account: str, service: str) -> None:
         response = await payments.post(f"/v1/accounts/{account}/services/{service}/activate")
         assert response.status_code == 200, response.text
     await events(system, "payments.events", account, "ServiceStatusChanged", service=service, status="active")
+    # Letters knows the service `inactive` (not_activated) from the start and rejects at once until
+    # its copy has the `active` status: a letter sent before that would be refused, not held.
+    await consumer_caught_up(system, "letters.service-status", "payments.events")
 
 
 async def send_letter(system: System, account: str, service: str = "standard") -> dict[str, Any]:
