@@ -30,6 +30,9 @@ OBJECTS = [
     "invoice_payment",
     "event",
     "webhook_endpoint",
+    "charge",
+    "dispute",
+    "mandate",
 ]
 
 

@@ -5,9 +5,11 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from autoletter.stripe_emulator import debits
 from autoletter.stripe_emulator.cards import EXP_MONTH, EXP_YEAR, card_for
 from autoletter.stripe_emulator.core import Emulator
 from autoletter.stripe_emulator.errors import invalid
+from autoletter.stripe_emulator.ibans import iban_for
 from autoletter.stripe_emulator.objects import build, empty_list, new_id
 from autoletter.stripe_emulator.params import as_int, merge_metadata
 
@@ -114,6 +116,37 @@ def new_card(em: Emulator, number: str) -> dict[str, Any]:
     return pm
 
 
+def new_sepa_debit(em: Emulator, iban: str) -> dict[str, Any]:
+    """A sepa_debit payment method from a test IBAN; only last 4, bank code and country are kept."""
+    test_iban = iban_for(iban)
+    pm = build(
+        "payment_method",
+        id=new_id("pm_"),
+        created=em.now(),
+        type="sepa_debit",
+        metadata={},
+        customer=None,
+        allow_redisplay="always",
+    )
+    pm.pop("card", None)  # Stripe's object carries only its own type's details
+    pm["sepa_debit"] = {
+        "bank_code": test_iban.bank_code,
+        "branch_code": "",
+        "country": test_iban.country,
+        "fingerprint": new_id("", 16),
+        "generated_from": {"charge": None, "setup_attempt": None},
+        "last4": test_iban.last4,
+    }
+    em.state.payment_methods[pm["id"]] = pm
+    em.state.behaviours[pm["id"]] = test_iban.behaviour
+    return pm
+
+
+def new_method(em: Emulator, *, card: str | None = None, iban: str | None = None) -> dict[str, Any]:
+    """A card or, when an IBAN is given, a SEPA Direct Debit method."""
+    return new_sepa_debit(em, iban) if iban else new_card(em, card or "")
+
+
 def attach(em: Emulator, pm_id: str, customer_id: str) -> dict[str, Any]:
     pm = em.state.get(pm_id, "PaymentMethod")
     em.state.get(customer_id, "customer", param="customer")
@@ -159,11 +192,13 @@ def list_methods(em: Emulator, customer_id: str, params: dict[str, Any], url: st
 
 
 def add_card_to_customer(
-    em: Emulator, customer_id: str, number: str, *, make_default: bool
+    em: Emulator, customer_id: str, number: str, *, make_default: bool, iban: str | None = None
 ) -> dict[str, Any]:
-    """What the portal does: a new card, attached, made the default for invoices."""
+    """What the portal does: a new card (or IBAN, with its mandate), attached, made the default."""
     em.state.get(customer_id, "customer")
-    pm = attach(em, new_card(em, number)["id"], customer_id)
+    pm = attach(em, new_method(em, card=number, iban=iban)["id"], customer_id)
+    if iban:
+        debits.new_mandate(em, pm["id"])
     if make_default:
         update_customer(em, customer_id, {"invoice_settings": {"default_payment_method": pm["id"]}})
     return pm

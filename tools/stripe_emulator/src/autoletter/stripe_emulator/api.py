@@ -6,7 +6,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request, Response
 
-from autoletter.stripe_emulator import accounts, checkout, collection, invoices
+from autoletter.stripe_emulator import accounts, checkout, collection, debits, invoices
 from autoletter.stripe_emulator.core import Emulator
 from autoletter.stripe_emulator.errors import invalid
 from autoletter.stripe_emulator.gateway import Call, Gateway, Handler
@@ -67,8 +67,17 @@ def _invoice_lines(em: Emulator, c: Call) -> dict[str, Any]:
 
 
 def _invoice_payments(em: Emulator, c: Call) -> dict[str, Any]:
+    """By invoice, or by PaymentIntent (`payment[type]=payment_intent&payment[payment_intent]=pi_…`):
+    with the pinned API, PaymentIntents and charges name no invoice, so this is how they are mapped."""
     invoice_id = c.params.get("invoice")
-    found = [p for p in em.state.invoice_payments.values() if not invoice_id or p["invoice"] == invoice_id]
+    payment = c.params.get("payment")
+    intent_id = payment.get("payment_intent") if isinstance(payment, dict) else None
+    found = [
+        p
+        for p in em.state.invoice_payments.values()
+        if (not invoice_id or p["invoice"] == invoice_id)
+        and (not intent_id or p["payment"]["payment_intent"] == intent_id)
+    ]
     return paginate(found, c.params, "/v1/invoice_payments")
 
 
@@ -109,6 +118,11 @@ ROUTES: list[tuple[str, str, Handler]] = [
     ("GET", "/v1/invoice_payments", _invoice_payments),
     ("GET", "/v1/invoice_payments/{payment}", _get("invoice_payment", "payment")),
     ("GET", "/v1/payment_intents/{intent}", _get("payment_intent", "intent")),
+    ("GET", "/v1/charges", lambda em, c: paginate(debits.list_charges(em, c.params), c.params, c.url_path)),
+    ("GET", "/v1/charges/{charge}", _get("charge", "charge")),
+    ("GET", "/v1/disputes", lambda em, c: paginate(debits.list_disputes(em, c.params), c.params, c.url_path)),
+    ("GET", "/v1/disputes/{dispute}", _get("dispute", "dispute")),
+    ("GET", "/v1/mandates/{mandate}", _get("mandate", "mandate")),
     ("GET", "/v1/events", _list_events),
     ("GET", "/v1/events/{event}", _get("event", "event")),
     ("POST", "/v1/webhook_endpoints", _create_endpoint),

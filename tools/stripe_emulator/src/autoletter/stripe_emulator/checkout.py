@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from autoletter.stripe_emulator import accounts
+from autoletter.stripe_emulator import accounts, debits
 from autoletter.stripe_emulator.core import Emulator
 from autoletter.stripe_emulator.errors import invalid
 from autoletter.stripe_emulator.objects import build, new_id
@@ -61,15 +61,21 @@ def create_session(em: Emulator, params: dict[str, Any]) -> dict[str, Any]:
     return session
 
 
-def complete_session(em: Emulator, session_id: str, card_number: str) -> dict[str, Any]:
-    """The person entered a test card and confirmed: method saved, intent succeeded, session complete."""
+def complete_session(
+    em: Emulator, session_id: str, card_number: str, *, iban: str | None = None
+) -> dict[str, Any]:
+    """The person entered a test card (or an IBAN and accepted the mandate) and confirmed: method
+    saved, intent succeeded (with the mandate for a debit), session complete."""
     session = em.state.get(session_id, "checkout.session")
     if session["status"] != "open":
         raise invalid(f"This Checkout Session is {session['status']}.", code="checkout_session_not_open")
-    pm = accounts.new_card(em, card_number)
+    if iban and "sepa_debit" not in session["payment_method_types"]:
+        raise invalid("This Checkout Session does not offer sepa_debit.", param="payment_method_types")
+    pm = accounts.new_method(em, card=card_number, iban=iban)
     accounts.attach(em, pm["id"], session["customer"])
+    mandate = debits.new_mandate(em, pm["id"])["id"] if iban else None
     intent = em.state.setup_intents[session["setup_intent"]]
-    intent.update(status="succeeded", payment_method=pm["id"], latest_attempt=None)
+    intent.update(status="succeeded", payment_method=pm["id"], latest_attempt=None, mandate=mandate)
     session.update(status="complete", url=None)
     em.emit("setup_intent.succeeded", intent)
     em.emit("checkout.session.completed", session)

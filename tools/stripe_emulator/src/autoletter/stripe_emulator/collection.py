@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from autoletter.stripe_emulator import cards
+from autoletter.stripe_emulator import cards, debits, ibans
 from autoletter.stripe_emulator.core import Emulator
 from autoletter.stripe_emulator.errors import StripeError, invalid
 from autoletter.stripe_emulator.invoices import recompute
@@ -59,6 +59,9 @@ def pay(em: Emulator, invoice_id: str, params: dict[str, Any]) -> dict[str, Any]
         raise invalid("Invoice is already paid", code="invoice_already_paid")  # hypothetical code
     if invoice["status"] == "void":
         raise invalid("This invoice has been voided and can no longer be paid.", code="invoice_not_payable")
+    if _processing(em, invoice):
+        raise invalid("This invoice has a payment processing; wait for it to succeed or fail.",
+                      code="invoice_payment_intent_processing")  # fmt: skip
     if as_bool(params.get("paid_out_of_band", False), param="paid_out_of_band"):
         _mark_paid(em, invoice, amount=0)
         return invoice
@@ -125,7 +128,10 @@ def attempt(
         invoice["ending_balance"] = customer["balance"]
         _mark_paid(em, invoice, amount=0)
         return cards.ChargeResult("succeeded", None)
-    result = cards.charge(behaviour or (em.state.behaviours.get(pm_id) if pm_id else None))
+    how = behaviour or (em.state.behaviours.get(pm_id) if pm_id else None)
+    if pm_id and ibans.is_debit(how):
+        return _submit_debit(em, invoice, pm_id, manual=manual)
+    result = cards.charge(how)
     now = em.now()
     intent = _intent(em, invoice, pm_id)
     error = copy.deepcopy(result.error)
@@ -147,13 +153,82 @@ def attempt(
         _stop_retries(em, invoice)  # only the customer can finish it, on the hosted invoice page
         em.emit("invoice.payment_action_required", invoice)
     else:
-        if not manual or (first and _collects_automatically(invoice)):
-            _schedule(em, invoice, _next_retry(em, invoice["attempt_count"], collection))
-        em.emit("invoice.payment_failed", invoice)
-        final = invoice["next_payment_attempt"] is None and not manual
-        if final and em.config.after_final_failure == "mark_uncollectible":
-            mark_uncollectible(em, invoice["id"])
+        _failed(em, invoice, manual=manual, first=first)
     return result
+
+
+def _failed(em: Emulator, invoice: dict[str, Any], *, manual: bool, first: bool, late: bool = False) -> None:
+    """An attempt failed: the next retry of the schedule (if any), then invoice.payment_failed. A debit
+    that failed days later is retried no sooner than the schedule's first gap after the failure."""
+    collection = em.state.collections.setdefault(invoice["id"], Collection())
+    if not manual or (first and _collects_automatically(invoice)):
+        when = _next_retry(em, invoice["attempt_count"], collection)
+        if late and when is not None:
+            when = max(when, em.now() + int(em.config.retry_schedule[0].total_seconds()))
+        _schedule(em, invoice, when)
+    em.emit("invoice.payment_failed", invoice)
+    final = invoice["next_payment_attempt"] is None and not manual
+    if final and em.config.after_final_failure == "mark_uncollectible":
+        mark_uncollectible(em, invoice["id"])
+
+
+def _submit_debit(em: Emulator, invoice: dict[str, Any], pm_id: str, *, manual: bool) -> cards.ChargeResult:
+    """A bank debit: the invoice stays open while the PaymentIntent is processing (days)."""
+    amount = invoice["amount_remaining"]
+    intent = _intent(em, invoice, pm_id)
+    collection = em.state.collections.setdefault(invoice["id"], Collection())
+    first = invoice["attempt_count"] == 0
+    invoice["attempted"] = True
+    if first or not manual:
+        invoice["attempt_count"] += 1
+    if first:
+        collection.first_attempt_at = em.now()
+    _stop_retries(em, invoice)  # nothing is retried while the bank has not answered
+    charge = debits.submit(em, intent, pm_id, amount, manual=manual, first=first)
+    intent.update(
+        status="processing",
+        last_payment_error=None,
+        payment_method=pm_id,
+        amount_received=0,
+        next_action=None,
+        latest_charge=charge["id"],
+        payment_method_types=["sepa_debit"],
+    )
+    em.emit("payment_intent.processing", intent)
+    return cards.ChargeResult("processing", None)
+
+
+def _run_debit_step(em: Emulator, when: int, object_id: str, kind: str) -> None:
+    step = debits.take(em, when, object_id, kind)
+    if step.kind == "dispute_open":
+        debits.open_dispute(em, step)
+        return
+    if step.kind == "dispute_close":
+        debits.close_dispute(em, step)
+        return
+    succeeded = debits.settle(em, step)
+    charge = debits.charge_of(em, step.object_id)
+    invoice = _invoice_of_intent(em, charge["payment_intent"])
+    if invoice is None or invoice["status"] not in ("open", "uncollectible"):
+        return  # voided (or paid out of band) meanwhile: the bank's answer changes no invoice
+    if succeeded:
+        _mark_paid(em, invoice, amount=charge["amount"])
+    else:
+        _failed(em, invoice, manual=step.manual, first=step.first, late=True)
+
+
+def _processing(em: Emulator, invoice: dict[str, Any]) -> bool:
+    payment = _payment(em, invoice)
+    if payment is None:
+        return False
+    return bool(em.state.payment_intents[payment["payment"]["payment_intent"]]["status"] == "processing")
+
+
+def _invoice_of_intent(em: Emulator, intent_id: str) -> dict[str, Any] | None:
+    payment = next(
+        (p for p in em.state.invoice_payments.values() if p["payment"]["payment_intent"] == intent_id), None
+    )
+    return em.state.invoices.get(payment["invoice"]) if payment else None
 
 
 def run_due(em: Emulator, until: int | None = None) -> int:
@@ -166,6 +241,10 @@ def run_due(em: Emulator, until: int | None = None) -> int:
             break
         when, invoice_id, step = due
         em.clock.advance_to(when)
+        if step.startswith("debit:"):
+            _run_debit_step(em, when, invoice_id, step.removeprefix("debit:"))
+            ran += 1
+            continue
         invoice = em.state.invoices[invoice_id]
         if step == "finalize":
             finalize(em, invoice_id, {})
@@ -185,7 +264,7 @@ def _next_due(em: Emulator, target: int) -> tuple[int, str, str] | None:
             steps.append((collection.due_at, invoice_id, "charge"))
         elif invoice["status"] == "draft" and invoice["automatically_finalizes_at"] is not None:
             steps.append((invoice["automatically_finalizes_at"], invoice_id, "finalize"))
-    due = [s for s in steps if s[0] <= target]
+    due = [s for s in steps if s[0] <= target] + debits.due_steps(em, target)
     return min(due) if due else None
 
 

@@ -37,6 +37,12 @@ class EmulatorConfig:
     after_final_failure: Literal["leave_open", "mark_uncollectible"] = "leave_open"
     #: Delay between finalisation and the first automatic attempt (Stripe: about an hour; 0 = at once).
     first_attempt_delay: timedelta = timedelta(0)
+    #: A SEPA debit is `processing` this long before it succeeds or fails; the "after a delay" test
+    #: IBANs take the longer one. A disputed debit's dispute opens, then closes `lost`, after these.
+    debit_settlement: timedelta = 2 * DAY
+    debit_late_settlement: timedelta = 5 * DAY
+    dispute_opens_after: timedelta = 14 * DAY
+    dispute_closes_after: timedelta = 1 * DAY
     #: Smallest amount Stripe charges (EUR/USD: 50 cents); a smaller invoice goes to the balance.
     minimum_charge: int = 50
     #: The account's default currency, used by invoices created without one.

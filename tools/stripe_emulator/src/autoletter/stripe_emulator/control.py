@@ -38,18 +38,23 @@ def router(em: Emulator) -> APIRouter:
 
     @api.post("/checkout/{session_id}/complete")
     async def complete_checkout(session_id: str, request: Request, body: dict[str, Any] = Body(...)) -> Any:
-        """Complete a setup-mode Checkout Session with a test card, as the hosted page does."""
+        """Complete a setup-mode Checkout Session with a test card or, `{"iban": …}`, a test IBAN (the
+        mandate accepted), as the hosted page does."""
+        card, iban = str(body.get("card", "")), body.get("iban")
         return await run(
-            request, lambda: checkout.complete_session(em, session_id, str(body.get("card", "")))
+            request, lambda: checkout.complete_session(em, session_id, card, iban=str(iban) if iban else None)
         )
 
     @api.post("/portal/{customer}/payment-methods")
     async def add_method(customer: str, request: Request, body: dict[str, Any] = Body(...)) -> Any:
-        """Add a test card in the portal; it becomes the default unless `"default": false`."""
+        """Add a test card (or `{"iban": …}`) in the portal; made the default unless `"default": false`."""
         make_default = bool(body.get("default", True))
-        card = str(body.get("card", ""))
+        card, iban = str(body.get("card", "")), body.get("iban")
         return await run(
-            request, lambda: accounts.add_card_to_customer(em, customer, card, make_default=make_default)
+            request,
+            lambda: accounts.add_card_to_customer(
+                em, customer, card, make_default=make_default, iban=str(iban) if iban else None
+            ),
         )
 
     @api.post("/portal/{customer}/default")

@@ -13,6 +13,7 @@ from autoletter.stripe_emulator.cards import CARDS
 from autoletter.stripe_emulator.control import locked
 from autoletter.stripe_emulator.core import Emulator
 from autoletter.stripe_emulator.errors import StripeError
+from autoletter.stripe_emulator.ibans import IBANS, MANDATE_TEXT
 
 STYLE = "body{font-family:sans-serif;max-width:46em;margin:2em auto}td,th{padding:.2em .8em;text-align:left}"
 
@@ -34,13 +35,32 @@ def card_choices() -> str:
     return f"<fieldset><legend>Test card (expires 12/34)</legend>{options}</fieldset>"
 
 
+def iban_choices() -> str:
+    """The IBAN field (any of Stripe's test IBANs) and the mandate the person accepts by saving it."""
+    known = "".join(f"<li><code>{escape(i.iban)}</code> — {escape(i.label)}</li>" for i in IBANS.values())
+    return (
+        "<fieldset><legend>Or SEPA Direct Debit</legend><label>IBAN <input name=iban autocomplete=off "
+        f"placeholder=DE89370400440532013000></label><ul>{known}</ul>"
+        f"<p><small>{escape(MANDATE_TEXT)}</small></p></fieldset>"
+    )
+
+
+def _label(pm: dict[str, Any]) -> tuple[str, str]:
+    """What a method shows: `visa •••• 4242` and its expiry, or `SEPA •••• 3000` and its bank."""
+    if pm["type"] == "sepa_debit":
+        debit = pm["sepa_debit"]
+        return f"SEPA •••• {debit['last4']}", f"{debit['country']} {debit['bank_code']}"
+    card = pm["card"]
+    return f"{card['brand']} •••• {card['last4']}", f"{card['exp_month']:02d}/{card['exp_year']}"
+
+
 def _methods_table(em: Emulator, customer_id: str, session_id: str) -> str:
     default = accounts.default_method(em, customer_id)
     rows = ""
     for pm in em.state.payment_methods.values():
         if pm["customer"] != customer_id:
             continue
-        card, pm_id = pm["card"], escape(pm["id"])
+        (name, detail), pm_id = _label(pm), escape(pm["id"])
         actions = (
             f"<form method=post action=/portal/{session_id}/detach><input type=hidden name=pm value={pm_id}>"
         )
@@ -49,8 +69,7 @@ def _methods_table(em: Emulator, customer_id: str, session_id: str) -> str:
             actions += f"<form method=post action=/portal/{session_id}/default>"
             actions += f"<input type=hidden name=pm value={pm_id}><button>Make default</button></form>"
         rows += (
-            f"<tr><td>{escape(card['brand'])} •••• {escape(card['last4'])}</td>"
-            f"<td>{card['exp_month']:02d}/{card['exp_year']}</td>"
+            f"<tr><td>{escape(name)}</td><td>{escape(detail)}</td>"
             f"<td>{'default' if pm['id'] == default else ''}</td><td>{actions}</td></tr>"
         )
     return f"<table>{rows or '<tr><td>No payment method yet.</td></tr>'}</table>"
@@ -71,15 +90,20 @@ def router(em: Emulator) -> APIRouter:
         session = em.state.checkout_sessions.get(session_id)
         if session is None or session["status"] != "open":
             return page("This page is no longer available", "<p>The session is complete or unknown.</p>", 404)
+        debit = "sepa_debit" in session["payment_method_types"]
         body = f"<p>Save a card for future payments.</p><form method=post>{card_choices()}"
-        body += f"<p><button>Save card</button> <a href=/checkout/{session_id}/cancel>Cancel</a></p></form>"
+        body += iban_choices() if debit else ""
+        body += f"<p><button>Save</button> <a href=/checkout/{session_id}/cancel>Cancel</a></p></form>"
         return page("Set up a payment method", body)
 
     @pages.post("/checkout/{session_id}")
     async def checkout_submit(session_id: str, request: Request) -> Response:
-        number = str((await request.form()).get("card", ""))
+        form = await request.form()
+        number, iban = str(form.get("card", "")), str(form.get("iban", "")).strip() or None
         try:
-            session = await locked(em, request, lambda: checkout.complete_session(em, session_id, number))
+            session = await locked(
+                em, request, lambda: checkout.complete_session(em, session_id, number, iban=iban)
+            )
         except StripeError as exc:
             return page("Your card could not be saved", f"<p>{escape(exc.body['message'])}</p>", exc.status)
         return RedirectResponse(checkout.redirect_after(session, cancelled=False), 303)
@@ -98,6 +122,7 @@ def router(em: Emulator) -> APIRouter:
             return page("Unknown portal session", "", 404)
         body = "<h2>Payment methods</h2>" + _methods_table(em, session["customer"], session_id)
         body += f"<h2>Add a card</h2><form method=post action=/portal/{session_id}/add>{card_choices()}"
+        body += iban_choices()
         body += "<p><button>Add and make default</button></p></form>"
         if session["return_url"]:
             body += f"<p><a href='{escape(session['return_url'])}'>Return</a></p>"
@@ -110,9 +135,10 @@ def router(em: Emulator) -> APIRouter:
             return page("Unknown portal session", "", 404)
         form = await request.form()
         customer, pm_id = session["customer"], str(form.get("pm", ""))
+        iban = str(form.get("iban", "")).strip() or None
         actions = {
             "add": lambda: accounts.add_card_to_customer(
-                em, customer, str(form.get("card", "")), make_default=True
+                em, customer, str(form.get("card", "")), make_default=True, iban=iban
             ),
             "default": lambda: accounts.update_customer(
                 em, customer, {"invoice_settings": {"default_payment_method": pm_id}}
