@@ -11,6 +11,7 @@ from conftest import WEBHOOK_SECRET, PaymentsService
 from payments_testkit import body, sign
 
 from autoletter.contracts.payments import PaymentFailed, PaymentSucceeded, ServiceStatusChanged
+from autoletter.payments.handlers.common import stripe_correlation
 
 
 def invoice_event(
@@ -194,7 +195,9 @@ async def test_a_new_default_with_unpaid_invoices_asks_stripe_to_pay_them(
     )
     assert await service.handle(update) == "default_set"
     pays = [args for args in service.gateway.made("pay_invoice") if args[0] in unpaid]
-    assert sorted(pays) == sorted((invoice, new_pm["id"]) for invoice in unpaid)
+    assert sorted(p[:2] for p in pays) == sorted((invoice, new_pm["id"]) for invoice in unpaid)
+    # Keyed by the event that set the default: choosing the same method again later asks anew.
+    assert {p[2] for p in pays} == {str(stripe_correlation(update["id"]))}
     # The services stay overdue until Stripe reports the invoices paid.
     assert await service.status(account, "standard") == "overdue"
     for svc_invoice, svc in zip(unpaid, ("standard", "registered"), strict=True):

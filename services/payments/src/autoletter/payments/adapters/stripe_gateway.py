@@ -136,14 +136,15 @@ class StripeGateway:
             options={"idempotency_key": f"default:{customer_id}:{payment_method_id}"},
         )
 
-    async def pay_invoice(self, stripe_invoice_id: str, payment_method_id: str) -> bool:
-        """Ask Stripe to charge an unpaid invoice now. False when Stripe refused (the outcome arrives
-        as a webhook anyway); other errors raise so the caller retries."""
+    async def pay_invoice(self, stripe_invoice_id: str, payment_method_id: str, setting: str) -> bool:
+        """Ask Stripe to charge an unpaid invoice now, once per `setting` (the id of the event that made
+        this method the default). False when Stripe refused (the outcome arrives as a webhook anyway);
+        other errors raise so the caller retries."""
         try:
             await self._stripe.v1.invoices.pay_async(
                 stripe_invoice_id,
                 params={"payment_method": payment_method_id, "off_session": True},
-                options={"idempotency_key": f"pay:{stripe_invoice_id}:{payment_method_id}"},
+                options={"idempotency_key": f"pay:{stripe_invoice_id}:{setting}"},
             )
         except (stripe.CardError, stripe.InvalidRequestError) as exc:
             log.info(

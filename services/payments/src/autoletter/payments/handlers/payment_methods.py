@@ -69,8 +69,13 @@ async def make_default(
     after, changed = status.default_payment_method_set(before, True)
     event = attached_event(ctx, account.account_id, pm, cause)
     await commit_facts(session, ctx, account.account_id, after, changed, cause, *extra, event)
+    # One key per default change: re-selecting the same method later asks Stripe again (a key per
+    # method would replay the first decline for a day).
+    setting = str(
+        cause.event_id if isinstance(cause, Envelope) else cause or f"{pm.payment_method_id}@{when}"
+    )
     for invoice in await repository.unpaid_invoices(session, account.account_id):
-        await ctx.gateway.pay_invoice(invoice.stripe_invoice_id, pm.payment_method_id)
+        await ctx.gateway.pay_invoice(invoice.stripe_invoice_id, pm.payment_method_id, str(setting))
     return "default_set"
 
 
