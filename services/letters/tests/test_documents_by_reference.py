@@ -57,19 +57,25 @@ async def test_a_5_mb_pdf_sent_by_reference_over_send_letter_is_posted_once(
     )
 
 
-async def test_a_letter_names_an_uploaded_document_over_http_and_the_same_upload_gets_the_same_ref(
+async def test_letters_name_an_uploaded_document_over_http_and_share_it(
     service: LettersService, account: str
 ) -> None:
     await activate(service, account)
     document = pdf(3)
     ref = await upload(service, account, document)
-    assert await upload(service, account, document) == ref
-    response = await service.send(
-        account, body={**letter_body(), "document_base64": None, "document_ref": ref}
-    )
-    assert response.status_code == 202, response.text
-    letter = await service.wait_status(account, response.json()["letter_id"], "sent")
-    assert (letter["pages"], letter["sheets"]) == (3, 3)
+    assert await upload(service, account, document) == ref  # the same PDF again: the same document
+    body = {**letter_body(), "document_base64": None, "document_ref": ref}
+    letter_ids = []
+    for _ in range(2):
+        response = await service.send(account, body=body)
+        assert response.status_code == 202, response.text
+        letter_ids.append(response.json()["letter_id"])
+    for letter_id in letter_ids:
+        letter = await service.wait_status(account, letter_id, "sent")
+        assert (letter["pages"], letter["sheets"]) == (3, 3)
+        [envelope] = service.spooled(letter_id)
+        assert envelope.with_suffix(".pdf").read_bytes() == document
+    assert await service.scalar("SELECT count(*) FROM documents WHERE account_id = :a", a=account) == 1
 
 
 @pytest.mark.parametrize("ref", ["another account's", UNKNOWN_REF, "not-a-ref"])
