@@ -65,10 +65,10 @@ class FakeStripe:
     def _count(self, op: str) -> None:
         self.stats.requests[op] += 1
 
-    async def find_invoice(self, invoice_id: UUID) -> str | None:
-        self._count("search_invoices")
+    async def find_invoice(self, invoice_id: UUID, customer: str) -> str | None:
+        self._count("list_invoices")
         for inv in self.invoices.values():
-            if inv.metadata.get("invoice_id") == str(invoice_id):
+            if inv.customer == customer and inv.metadata.get("invoice_id") == str(invoice_id):
                 return inv.id
         return None
 

@@ -73,7 +73,7 @@ async def test_a_close_killed_half_way_against_stripe_mock_creates_each_invoice_
     assert len(rows) == 6 and {r[3] for r in rows} == {"issued"}
     if crash_after == 0:
         # The first create never left: the re-run looked in Stripe by our metadata, then created.
-        assert stats.requests["search_invoices"] >= 1
+        assert stats.requests["list_invoices"] >= 1
 
 
 class _Flaky:
@@ -116,6 +116,71 @@ async def test_a_rate_limited_call_is_retried_with_backoff_and_counted() -> None
     assert flaky.calls == 3
     assert adapter.stats.retries["create_invoice"] == 2
     assert sleeps[1] > sleeps[0] / 2 > 0
+
+
+class _ServerErrorOnCreate:
+    """A StripeClient whose first invoices.create answers 500 — having created the invoice or not —
+    and replays that 500 for the same key, as Stripe does; search lags (finds nothing)."""
+
+    def __init__(self, created_before_500: bool) -> None:
+        self.keys: list[str] = []
+        self.invoices: list[Any] = []
+        outer = self
+
+        def invoice(invoice_id: str, metadata: dict[str, str]) -> Any:
+            return type("Invoice", (), {"id": invoice_id, "metadata": metadata})()
+
+        class Invoices:
+            async def create_async(self, params: Any, options: Any) -> Any:
+                outer.keys.append(options["idempotency_key"])
+                if len(outer.keys) == 1 or options["idempotency_key"] == outer.keys[0]:
+                    if created_before_500 and not outer.invoices:
+                        outer.invoices.append(invoice("in_created_before_500", params["metadata"]))
+                    raise stripe.APIError("Internal error", http_status=500)
+                made = invoice(f"in_{len(outer.keys)}", params["metadata"])
+                outer.invoices.append(made)
+                return made
+
+            async def list_async(self, params: Any) -> Any:
+                mine = [i for i in outer.invoices if params["customer"] == "cus_1"]
+                return type("Page", (), {"data": mine, "has_more": False})()
+
+            async def search_async(self, **_: Any) -> Any:
+                return type("Page", (), {"data": [], "has_more": False})()
+
+        self.v1 = type("V1", (), {"invoices": Invoices()})()
+
+
+@pytest.mark.parametrize("created_before_500", [True, False], ids=["created-then-500", "not-created"])
+async def test_after_a_server_error_on_create_the_customers_invoices_are_listed_before_a_fresh_key(
+    created_before_500: bool,
+) -> None:
+    from uuid import uuid4
+
+    from autoletter.invoicing.adapters.stripe_billing import DraftRequest
+
+    async def no_sleep(_: float) -> None:
+        return None
+
+    stripe_client = _ServerErrorOnCreate(created_before_500)
+    adapter = StripeApiBilling(stripe_client, TokenBucket(1000), max_attempts=4, sleep=no_sleep)  # type: ignore[arg-type]
+    draft = DraftRequest(
+        invoice_id=uuid4(),
+        account_id="a1",
+        service="standard",
+        period="2026-11",
+        customer="cus_1",
+        currency="eur",
+        description="Standard letters",
+    )
+    found = await adapter.create_draft(draft)
+    assert len(stripe_client.invoices) == 1, "never two invoices for one of ours"
+    assert found == stripe_client.invoices[0].id
+    assert adapter.stats.requests["list_invoices"] >= 1
+    if created_before_500:
+        assert stripe_client.keys == [stripe_client.keys[0]]  # found by listing: no second create
+    else:
+        assert len(stripe_client.keys) == 2 and stripe_client.keys[1] != stripe_client.keys[0]
 
 
 async def test_the_token_bucket_holds_the_configured_rate() -> None:

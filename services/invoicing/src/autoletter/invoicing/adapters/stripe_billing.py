@@ -61,8 +61,8 @@ class LineRequest:
 class StripeBilling(Protocol):
     """What the close asks of Stripe."""
 
-    async def find_invoice(self, invoice_id: UUID) -> str | None:
-        """The Stripe invoice carrying our invoice id in its metadata, if one exists."""
+    async def find_invoice(self, invoice_id: UUID, customer: str) -> str | None:
+        """The customer's Stripe invoice carrying our invoice id in its metadata, if one exists."""
         ...
 
     async def create_draft(self, draft: DraftRequest) -> str:
@@ -119,7 +119,9 @@ class StripeApiBilling:
         self._sleep = sleep
         self.stats = StripeStats()
 
-    async def _call(self, operation: str, send: Callable[[], Awaitable[T]]) -> T:
+    async def _call(
+        self, operation: str, send: Callable[[], Awaitable[T]], *, retry_server_errors: bool = True
+    ) -> T:
         for attempt in range(1, self._max_attempts + 1):
             await self._bucket.acquire()
             self.stats.requests[operation] += 1
@@ -127,7 +129,8 @@ class StripeApiBilling:
             try:
                 return await send()
             except _RETRYABLE as exc:
-                if attempt == self._max_attempts:
+                server_error = type(exc) is stripe.APIError
+                if attempt == self._max_attempts or (server_error and not retry_server_errors):
                     raise
                 delay = min(0.25 * 2 ** (attempt - 1), 8.0) * (0.5 + random.random())
                 reason = type(exc).__name__
@@ -138,16 +141,26 @@ class StripeApiBilling:
                 await self._sleep(delay)
         raise AssertionError("unreachable")
 
-    async def find_invoice(self, invoice_id: UUID) -> str | None:
-        # Search may lag a few seconds behind writes; within a day the idempotency key covers that.
-        query = f"metadata['invoice_id']:'{invoice_id}'"
-        result = await self._call(
-            "search_invoices", lambda: self._v1.invoices.search_async(params={"query": query, "limit": 10})
+    async def find_invoice(self, invoice_id: UUID, customer: str) -> str | None:
+        """Our invoice among the customer's, by our metadata. Listing is strongly consistent; Stripe's
+        search lags behind writes, most of all during incidents, so it is never used for this."""
+        page = await self._call(
+            "list_invoices",
+            lambda: self._v1.invoices.list_async(params={"customer": customer, "limit": 100}),
         )
-        for invoice in result.data:
-            if _metadata(invoice).get("invoice_id") == str(invoice_id):
-                return str(invoice.id)
-        return None
+        while True:
+            for invoice in page.data:
+                if _metadata(invoice).get("invoice_id") == str(invoice_id):
+                    return str(invoice.id)
+            if not page.has_more or not page.data:
+                return None
+            last = page.data[-1].id
+            page = await self._call(
+                "list_invoices",
+                lambda last=last: self._v1.invoices.list_async(  # type: ignore[misc]
+                    params={"customer": customer, "limit": 100, "starting_after": last}
+                ),
+            )
 
     async def create_draft(self, draft: DraftRequest) -> str:
         params: Any = {
@@ -163,25 +176,44 @@ class StripeApiBilling:
             "pending_invoice_items_behavior": "exclude",
         }
         self.stats.drafts_created_for[(draft.account_id, draft.service, draft.period)] += 1
-        invoice = await self._call(
-            "create_invoice",
-            lambda: self._v1.invoices.create_async(
-                params=params, options={"idempotency_key": draft_key(draft)}
-            ),
-        )
-        return str(invoice.id)
+        key = draft_key(draft)
+        for attempt in range(1, self._max_attempts + 1):
+            try:
+                invoice = await self._call(
+                    "create_invoice",
+                    lambda key=key: self._v1.invoices.create_async(  # type: ignore[misc]
+                        params=params, options={"idempotency_key": key}
+                    ),
+                    retry_server_errors=False,
+                )
+                return str(invoice.id)
+            except stripe.APIError as exc:
+                # A 5xx may have created the invoice, and Stripe replays that 5xx for the same key:
+                # look among the customer's invoices first, then try again with a fresh key.
+                if attempt == self._max_attempts or (exc.http_status or 500) < 500:
+                    raise
+                found = await self.find_invoice(draft.invoice_id, draft.customer)
+                if found is not None:
+                    return found
+                key = f"{draft_key(draft)}:after-5xx:{attempt}"
+                await self._sleep(min(0.25 * 2 ** (attempt - 1), 8.0))
+        raise AssertionError("unreachable")
 
     async def attached_lines(self, stripe_invoice_id: str, invoice_id: UUID) -> dict[str, str]:
-        page = await self._call(
-            "list_lines",
-            lambda: self._v1.invoices.line_items.list_async(stripe_invoice_id, params={"limit": 100}),
-        )
         found: dict[str, str] = {}
-        for line in page.data:
-            meta = _metadata(line)
-            if meta.get("invoice_id") == str(invoice_id) and meta.get("line_key"):
-                found[meta["line_key"]] = str(line.id)
-        return found
+        params: Any = {"limit": 100}
+        while True:  # every page: an invoice may have far more than 100 lines
+            page = await self._call(
+                "list_lines",
+                lambda: self._v1.invoices.line_items.list_async(stripe_invoice_id, params=params),
+            )
+            for line in page.data:
+                meta = _metadata(line)
+                if meta.get("invoice_id") == str(invoice_id) and meta.get("line_key"):
+                    found[meta["line_key"]] = str(line.id)
+            if not page.has_more or not page.data:
+                return found
+            params["starting_after"] = page.data[-1].id
 
     async def add_line(self, stripe_invoice_id: str, draft: DraftRequest, line: LineRequest) -> str:
         params: Any = {

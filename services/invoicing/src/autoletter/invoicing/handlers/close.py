@@ -178,7 +178,7 @@ class PeriodClose:
         stripe_id: str | None = row.stripe_invoice_id
         created_now = False
         if stripe_id is None:
-            stripe_id = None if fresh else await self._billing.find_invoice(invoice_id)
+            stripe_id = None if fresh else await self._billing.find_invoice(invoice_id, draft.customer)
             if stripe_id is None:
                 stripe_id = await self._billing.create_draft(draft)
                 created_now = True
