@@ -275,10 +275,21 @@ def invoicing() -> db.Dashboard:
             )
         )
     )
+    reconciliation = db.Row("Reconciliation").with_panel(
+        graph(
+            "Reconciliation differences",
+            "Differences in the latest reconciliation of each period, by kind (letters, usage, invoices, "
+            "payments and Stripe compared daily; `autoletter reconcile --period` prints them). Alert "
+            "ReconciliationDifferences when any stays above 0.",
+            [("max by (kind) (autoletter_reconciliation_differences)", "{{kind}}")],
+            width=24,
+        )
+    )
     return _service(
         "invoicing",
         "AutoLetter / invoicing",
         "Usage priced into the ledger, unbilled amounts, invoices and the monthly close.",
         usage,
         close,
+        reconciliation,
     )

@@ -116,6 +116,8 @@ def running_system(
         "AUTOLETTER_GRACEFUL_TIMEOUT_S": "5",
         "AUTOLETTER_METRICS_INTERVAL_S": "1",
         "LETTERS_SPOOL_DIR": str(work / f"spool-{run}"),
+        "INVOICING_LETTERS_URL": f"http://127.0.0.1:{ports['letters']}",  # the reconciliation's sides
+        "INVOICING_PAYMENTS_URL": f"http://127.0.0.1:{ports['payments']}",
         **{f"{n.upper()}_HTTP_PORT": str(p) for n, p in ports.items()},
         **{f"{n.upper()}_DATABASE_SCHEMA": f"e2e{run}_{n}" for n in SERVICES},
     }

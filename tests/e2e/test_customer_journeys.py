@@ -9,6 +9,7 @@ from typing import Any
 
 import journeys as j
 from otlp_receiver import ReceivedSpan
+from reconciliation_checks import assert_reconciled
 from system import System, body
 
 from autoletter.runtime.testing import wait_for
@@ -76,6 +77,9 @@ async def test_good_card_letters_sent_billed_and_paid(system: System) -> None:
         return [i["state"] for i in await j.invoices(system, account)] == ["paid"]
 
     await wait_for(invoice_paid, 60, "the invoice to be paid")
+    # Letters, usage, our invoices, payments and Stripe agree on the closed period (DESIGN §5).
+    report = await assert_reconciled(system, period)
+    assert report["checked"]["letters"] >= 3 and report["checked"]["invoices"] >= 1, report
 
 
 async def test_failing_card_goes_overdue_holds_letters_and_recovers_with_a_new_card(system: System) -> None:

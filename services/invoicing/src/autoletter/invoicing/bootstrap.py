@@ -18,7 +18,7 @@ from autoletter.invoicing.adapters.prices_repo import PriceBook, read_price_file
 from autoletter.invoicing.adapters.rate_limit import TokenBucket
 from autoletter.invoicing.adapters.stripe_billing import StripeApiBilling, StripeBilling
 from autoletter.invoicing.domain.period import Period
-from autoletter.invoicing.entrypoints import http, jobs
+from autoletter.invoicing.entrypoints import http, jobs, reconciliation
 from autoletter.invoicing.handlers.close import CloseConfig, PeriodClose
 from autoletter.invoicing.handlers.ledger import record_usage, remember_customer
 from autoletter.invoicing.handlers.payments import apply_payment_outcome
@@ -63,7 +63,9 @@ class InvoicingRuntime(ServiceRuntime):
                 },
             ),
         ]
-        background = [jobs.billing_run_worker, jobs.refresh_gauges]
+        background = [jobs.billing_run_worker, jobs.refresh_gauges, reconciliation.reconciliation_gauge]
+        if settings.reconciliation_schedule_enabled:
+            background.append(reconciliation.reconciliation_schedule)
         if schedule:
             background.append(jobs.close_schedule)
         super().__init__(
@@ -82,6 +84,7 @@ class InvoicingRuntime(ServiceRuntime):
             producer=settings.service_name,
         )
         self.close = PeriodClose(self.sessions, billing, self.clock, config)
+        self.reconciler = reconciliation.build_reconciler(settings, self.sessions, self.clock)
         stats = getattr(billing, "stats", None)
         self.runs = CloseRunner(
             self.engine,
@@ -127,7 +130,7 @@ def create_runtime(
 
 
 def create_app(runtime: InvoicingRuntime) -> FastAPI:
-    return runtime.create_app(http.router, title="AutoLetter invoicing")
+    return runtime.create_app(http.router, reconciliation.router, title="AutoLetter invoicing")
 
 
 async def close_period(runtime: InvoicingRuntime, period: Period | str) -> RunResult:

@@ -39,6 +39,15 @@ class InvoicingSettings(ServiceSettings):
     )
     close_check_interval_s: float = Field(default=300.0, gt=0)
 
+    # Reconciliation (DESIGN §5) reads letters' and payments' sides from their ops routes.
+    letters_url: str = Field(default="http://127.0.0.1:8003", description="Letters' HTTP base URL.")
+    payments_url: str = Field(default="http://127.0.0.1:8002", description="Payments' HTTP base URL.")
+    reconciliation_schedule_enabled: bool = True
+    reconciliation_every_s: float = Field(
+        default=86400.0, gt=0, description="Reconcile each of the two latest closed periods this often."
+    )
+    reconciliation_check_interval_s: float = Field(default=600.0, gt=0)
+
     @model_validator(mode="after")
     def _no_dev_stripe_key_in_production(self) -> InvoicingSettings:
         if self.environment is Environment.PRODUCTION and (

@@ -12,7 +12,7 @@ from autoletter.letters import metrics
 from autoletter.letters.adapters.spool import DispatchPort, SpoolDispatcher
 from autoletter.letters.dispatch import LetterDispatcher, expire_held_letters, listen, run_periodically
 from autoletter.letters.domain.model import HoldLimits
-from autoletter.letters.entrypoints import consumers, http, uploads
+from autoletter.letters.entrypoints import consumers, http, reconciliation, uploads
 from autoletter.letters.handlers import LettersContext
 from autoletter.letters.retention import delete_idle_documents
 from autoletter.letters.settings import LettersSettings
@@ -116,5 +116,8 @@ def create_runtime(
 def create_app(runtime: LettersRuntime) -> FastAPI:
     """The HTTP app; its lifespan starts and stops the runtime."""
     return runtime.create_app(
-        http.router(runtime.letters), uploads.router(runtime.letters), title="AutoLetter letters"
+        http.router(runtime.letters),
+        uploads.router(runtime.letters),
+        reconciliation.router,
+        title="AutoLetter letters",
     )

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from autoletter.contracts import TOPICS
 from autoletter.contracts.profile import ProfileCompleted, ProfileIncomplete, ProfileUpdated
 from autoletter.payments.adapters.stripe_gateway import StripeGateway
-from autoletter.payments.entrypoints import http, ops, webhook
+from autoletter.payments.entrypoints import http, ops, reconciliation, webhook
 from autoletter.payments.entrypoints.processor import WebhookProcessor, refresh_gauges
 from autoletter.payments.handlers import announcements, profile
 from autoletter.payments.handlers.common import Context
@@ -83,4 +83,6 @@ def create_runtime(
 
 
 def create_app(runtime: ServiceRuntime) -> FastAPI:
-    return runtime.create_app(http.router, webhook.router, ops.router, title="AutoLetter payments")
+    return runtime.create_app(
+        http.router, webhook.router, ops.router, reconciliation.router, title="AutoLetter payments"
+    )

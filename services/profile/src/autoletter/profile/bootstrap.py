@@ -8,7 +8,7 @@ import uvicorn
 from fastapi import FastAPI
 
 from autoletter.contracts import TOPICS
-from autoletter.profile.entrypoints import http
+from autoletter.profile.entrypoints import http, reconciliation
 from autoletter.profile.settings import ProfileSettings
 from autoletter.runtime import logs
 from autoletter.runtime.clock import Clock
@@ -28,7 +28,7 @@ def create_runtime(settings: ProfileSettings | None = None, clock: Clock | None 
 
 
 def create_app(runtime: ServiceRuntime) -> FastAPI:
-    return runtime.create_app(http.router(), title="AutoLetter profile")
+    return runtime.create_app(http.router(), reconciliation.router, title="AutoLetter profile")
 
 
 def serve(settings: ProfileSettings | None = None) -> None:

@@ -8,7 +8,7 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from autoletter.cli import dev, ops, stripe_events, timetravel
+from autoletter.cli import dev, ops, reconcile, stripe_events, timetravel
 
 SERVICES = ("profile", "payments", "letters", "invoicing", "console", "stripe-emulator")
 
@@ -33,6 +33,9 @@ def build_parser() -> argparse.ArgumentParser:
     close = billing.add_parser("close", help="close a period: one Stripe invoice per account and service")
     close.add_argument("--period", required=True, help="YYYY-MM (a calendar month, UTC)")
     close.add_argument("--invoicing-url", default=None, help="default: the local run's, else :8004")
+
+    p = sub.add_parser("reconcile", help="compare letters, usage, invoices, payments and Stripe for a period")
+    p.add_argument("--period", required=True, help="YYYY-MM (an ended calendar month, UTC)")
 
     p = sub.add_parser("account", help="one account across the services")
     p.add_argument("account_id")
@@ -85,6 +88,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return 0
         if args.command == "billing":
             return asyncio.run(ops.close_period(args.period, args.invoicing_url))
+        if args.command == "reconcile":
+            return asyncio.run(reconcile.run(args.period))
         if args.command == "account":
             return asyncio.run(ops.show_account(args.account_id, as_json=args.json))
         if args.command == "dlq":

@@ -1,0 +1,172 @@
+"""Reconciliation in invoicing (DESIGN §5): its side and the comparison on demand (ops routes), the
+daily comparison under a lease, and the `autoletter_reconciliation_differences` gauge."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any, cast
+from uuid import uuid4
+
+from fastapi import APIRouter, Request
+from prometheus_client import Gauge
+from pydantic import BaseModel, Field
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from autoletter.invoicing.adapters import reconciliation_repo as repo
+from autoletter.invoicing.adapters.rate_limit import TokenBucket
+from autoletter.invoicing.adapters.reconciliation_sources import ServiceSides, SideUnavailable, StripeInvoices
+from autoletter.invoicing.domain.period import InvalidPeriod, Period
+from autoletter.invoicing.domain.reconciliation import Kind
+from autoletter.invoicing.handlers.reconcile import Reconciler
+from autoletter.invoicing.settings import InvoicingSettings
+from autoletter.runtime import stripe_api
+from autoletter.runtime.auth import CurrentPrincipal, require_ops
+from autoletter.runtime.clock import Clock
+from autoletter.runtime.http import ApiError
+from autoletter.runtime.reconciliation import PERIOD_PATTERN, PeriodQuery, settledness
+
+if TYPE_CHECKING:
+    from autoletter.invoicing.bootstrap import InvoicingRuntime
+
+log = logging.getLogger(__name__)
+
+DIFFERENCES = Gauge(
+    "autoletter_reconciliation_differences",
+    "Differences found by the latest reconciliation of each period, by kind.",
+    ["kind"],
+)
+DAILY_JOB = "daily"
+#: No heartbeat: a comparison takes seconds, and a duplicate run only rewrites the same report.
+LEASE_TTL = timedelta(minutes=10)
+
+
+def build_reconciler(
+    settings: InvoicingSettings, sessions: async_sessionmaker[AsyncSession], clock: Clock
+) -> Reconciler:
+    sides = ServiceSides(
+        {"letters": settings.letters_url, "payments": settings.payments_url},
+        settings.jwt_secret.get_secret_value(),
+    )
+    client = stripe_api.client(settings.stripe_api_key.get_secret_value(), api_base=settings.stripe_api_base)
+    stripe = StripeInvoices(client, TokenBucket(settings.stripe_requests_per_second))
+    return Reconciler(sessions, clock, sides, stripe, settings.service_name)
+
+
+def _runtime(request: Request) -> InvoicingRuntime:
+    return cast("InvoicingRuntime", request.app.state.runtime)
+
+
+def _period(text: str) -> Period:
+    try:
+        return Period.parse(text)
+    except InvalidPeriod as exc:
+        raise ApiError(422, "validation_error", str(exc), {"period": str(exc)}) from exc
+
+
+router = APIRouter(tags=["ops"])
+
+
+class ReconcileRequest(BaseModel):
+    period: str = Field(pattern=PERIOD_PATTERN, description="The month to reconcile, YYYY-MM.")
+
+
+@router.get("/v1/ops/reconciliation")
+async def invoicing_side(
+    period: PeriodQuery, principal: CurrentPrincipal, request: Request
+) -> dict[str, Any]:
+    """Invoicing's side: the usage lines of letters sent in the period, and the period's invoices."""
+    require_ops(principal)
+    runtime = _runtime(request)
+    month = _period(period)
+    async with runtime.sessions.begin() as session:
+        usage = await repo.usage_sent_in(session, month)
+        invoices = await repo.invoices_of(session, month)
+        settled = await settledness(session, runtime.producer_name)
+    return {
+        "service": "invoicing",
+        "period": str(month),
+        **settled,
+        "usage_lines": [vars(u) for u in usage],
+        "invoices": [vars(i) for i in invoices],
+    }
+
+
+@router.post("/v1/ops/reconciliations")
+async def reconcile_now(
+    body: ReconcileRequest, principal: CurrentPrincipal, request: Request
+) -> dict[str, Any]:
+    """Compare every side of an ended period now (`autoletter reconcile`); the report lists differences."""
+    require_ops(principal)
+    runtime = _runtime(request)
+    month = _period(body.period)
+    if month.end > runtime.clock.now():
+        raise ApiError(409, "period_not_ended", f"{month.label} has not ended yet.", {"period": str(month)})
+    try:
+        report = await runtime.reconciler.run(month)
+    except SideUnavailable as exc:
+        raise ApiError(503, "side_unavailable", f"Cannot reconcile now: {exc}.") from exc
+    await refresh_gauge(runtime)
+    return {**report.as_dict(), "closed": await runtime.runs.completed(month)}
+
+
+async def refresh_gauge(runtime: InvoicingRuntime) -> None:
+    async with runtime.sessions.begin() as session:
+        totals = await repo.difference_counts(session)
+    for kind in Kind:
+        DIFFERENCES.labels(kind.value).set(totals.get(kind.value, 0))
+
+
+async def reconciliation_gauge(runtime: InvoicingRuntime) -> None:
+    """Every replica shows the stored reports' counts, whichever replica made them."""
+    while True:
+        try:
+            await refresh_gauge(runtime)
+        except Exception:
+            log.warning("reconciliation_gauge_failed", exc_info=True)
+        await asyncio.sleep(runtime.settings.metrics_interval_s)
+
+
+async def due_periods(runtime: InvoicingRuntime) -> list[Period]:
+    """The two latest closed periods (late letters land on the next one) not reconciled for a day."""
+    now = runtime.clock.now()
+    every = timedelta(seconds=runtime.settings.reconciliation_every_s)
+    last_month = Period.containing(now).previous()
+    due = []
+    for period in (last_month, last_month.previous()):
+        if not await runtime.runs.completed(period):
+            continue
+        async with runtime.sessions.begin() as session:
+            checked = await repo.last_checked(session, period)
+        if checked is None or now - checked >= every:
+            due.append(period)
+    return due
+
+
+async def scheduled_reconciliation(runtime: InvoicingRuntime) -> int:
+    """Reconcile the due periods if this replica gets the daily lease; how many were reconciled."""
+    periods = await due_periods(runtime)
+    if not periods:
+        return 0
+    run_id = uuid4()
+    async with runtime.sessions.begin() as session:
+        if not await repo.take_lease(session, DAILY_JOB, run_id, LEASE_TTL):
+            return 0
+    try:
+        for period in periods:
+            await runtime.reconciler.run(period)
+    finally:
+        async with runtime.sessions.begin() as session:
+            await repo.release_lease(session, DAILY_JOB, run_id)
+    await refresh_gauge(runtime)
+    return len(periods)
+
+
+async def reconciliation_schedule(runtime: InvoicingRuntime) -> None:
+    while runtime.settings.reconciliation_schedule_enabled:
+        try:
+            await scheduled_reconciliation(runtime)
+        except Exception:
+            log.exception("scheduled_reconciliation_failed")  # the next check tries again
+        await asyncio.sleep(runtime.settings.reconciliation_check_interval_s)

@@ -1,0 +1,50 @@
+"""Letters' side of the reconciliation (ops, DESIGN §5): every letter sent in a month, which invoicing
+must have exactly one usage line for."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+from sqlalchemy import select
+
+from autoletter.letters.adapters.tables import letters
+from autoletter.runtime.auth import CurrentPrincipal, require_ops
+from autoletter.runtime.reconciliation import Month, PeriodQuery, settledness
+from autoletter.runtime.service import RuntimeDep
+
+router = APIRouter(tags=["ops"])
+
+
+@router.get("/v1/ops/reconciliation")
+async def letters_side(
+    period: PeriodQuery, principal: CurrentPrincipal, runtime: RuntimeDep
+) -> dict[str, Any]:
+    """The letters sent in the period (by `sent_at`, UTC), with their service and sheets."""
+    require_ops(principal)
+    month = Month.parse(period)
+    query = (
+        select(
+            letters.c.letter_id, letters.c.account_id, letters.c.service, letters.c.sheets, letters.c.sent_at
+        )
+        .where(letters.c.sent_at >= month.start, letters.c.sent_at < month.end)
+        .order_by(letters.c.sent_at)
+    )
+    async with runtime.sessions.begin() as session:
+        rows = (await session.execute(query)).all()
+        settled = await settledness(session, runtime.producer_name)
+    return {
+        "service": "letters",
+        "period": month.label,
+        **settled,
+        "sent": [
+            {
+                "letter_id": str(r.letter_id),
+                "account_id": r.account_id,
+                "service": r.service,
+                "sheets": r.sheets,
+                "sent_at": r.sent_at.isoformat(),
+            }
+            for r in rows
+        ],
+    }

@@ -1,0 +1,26 @@
+"""Profile's side of the reconciliation (ops, DESIGN §5). Profile holds no money facts: its side is
+only whether it is settled (nothing left unpublished), so `autoletter reconcile` can show every service."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+
+from autoletter.runtime.auth import CurrentPrincipal, require_ops
+from autoletter.runtime.reconciliation import Month, PeriodQuery, settledness
+from autoletter.runtime.service import RuntimeDep
+
+router = APIRouter(tags=["ops"])
+
+
+@router.get("/v1/ops/reconciliation")
+async def profile_side(
+    period: PeriodQuery, principal: CurrentPrincipal, runtime: RuntimeDep
+) -> dict[str, Any]:
+    """Whether profile's events are all published."""
+    require_ops(principal)
+    month = Month.parse(period)
+    async with runtime.sessions.begin() as session:
+        settled = await settledness(session, runtime.producer_name)
+    return {"service": "profile", "period": month.label, **settled}
