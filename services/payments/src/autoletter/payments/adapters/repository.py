@@ -5,12 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+from uuid import UUID
 
-from sqlalchemy import func, select, update
+from sqlalchemy import ColumnElement, and_, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from autoletter.contracts.common import ProfileField, Service, ServiceStatus
+from autoletter.contracts.payments import DisputeStatus
 from autoletter.payments.adapters.tables import accounts, invoices, payment_methods, services
 from autoletter.payments.domain.invoices import InvoiceRecord, InvoiceRef, InvoiceState
 from autoletter.payments.domain.payment_methods import PaymentMethodFacts
@@ -78,7 +80,7 @@ async def load_facts(session: AsyncSession, account: Account) -> AccountFacts:
     debts = (
         await session.execute(
             select(invoices.c.service, func.count())
-            .where(invoices.c.account_id == account.account_id, invoices.c.state == InvoiceState.FAILED.value)
+            .where(invoices.c.account_id == account.account_id, owed())
             .group_by(invoices.c.service)
         )
     ).all()
@@ -155,6 +157,9 @@ async def save_payment_method(session: AsyncSession, account_id: str, pm: Paymen
         "last4": pm.last4,
         "exp_month": pm.exp_month,
         "exp_year": pm.exp_year,
+        "bank_code": pm.bank_code,
+        "country": pm.country,
+        "mandate_id": pm.mandate_id,
         "attached_at": pm.attached_at,
         "detached_at": None,
     }
@@ -163,7 +168,11 @@ async def save_payment_method(session: AsyncSession, account_id: str, pm: Paymen
     await session.execute(
         stmt.on_conflict_do_update(
             index_elements=[payment_methods.c.account_id, payment_methods.c.payment_method_id],
-            set_={k: v for k, v in values.items() if k not in ("detached_at", "account_id")},
+            set_={
+                **{k: v for k, v in values.items() if k not in ("detached_at", "account_id", "mandate_id")},
+                # a mandate once known stays known (a payment_method object does not name it)
+                "mandate_id": func.coalesce(stmt.excluded.mandate_id, payment_methods.c.mandate_id),
+            },
         )
     )
 
@@ -177,6 +186,9 @@ def _pm(row: Any) -> PaymentMethodFacts:
         exp_month=row.exp_month,
         exp_year=row.exp_year,
         attached_at=row.attached_at,
+        bank_code=row.bank_code,
+        country=row.country,
+        mandate_id=row.mandate_id,
     )
 
 
@@ -233,6 +245,12 @@ def _invoice(row: Any) -> InvoiceRecord:
         next_attempt_at=row.next_attempt_at,
         hosted_invoice_url=row.hosted_invoice_url,
         failure_code=row.failure_code,
+        failed_for_good=row.failed_for_good,
+        dispute_id=row.dispute_id,
+        dispute_status=DisputeStatus(row.dispute_status) if row.dispute_status else None,
+        disputed_at=row.disputed_at,
+        recovered_at=row.recovered_at,
+        recovers_invoice_id=row.recovers_invoice_id,
     )
 
 
@@ -258,6 +276,12 @@ async def save_invoice(session: AsyncSession, record: InvoiceRecord, now: dateti
         "next_attempt_at": record.next_attempt_at,
         "hosted_invoice_url": record.hosted_invoice_url,
         "failure_code": record.failure_code,
+        "failed_for_good": record.failed_for_good,
+        "dispute_id": record.dispute_id,
+        "dispute_status": record.dispute_status.value if record.dispute_status else None,
+        "disputed_at": record.disputed_at,
+        "recovered_at": record.recovered_at,
+        "recovers_invoice_id": record.recovers_invoice_id,
         "updated_at": now,
     }
     stmt = insert(invoices).values(stripe_invoice_id=record.stripe_invoice_id, **values)
@@ -281,6 +305,55 @@ async def unpaid_invoices(session: AsyncSession, account_id: str) -> list[Invoic
     return [_invoice(r) for r in rows]
 
 
+def owed() -> ColumnElement[bool]:
+    """Unpaid and failed for good (DESIGN §5): failed, a debit processing on such an invoice, or a lost
+    dispute whose recovery invoice is not paid yet. Mirrors InvoiceRecord.unpaid_final."""
+    return or_(
+        invoices.c.state == InvoiceState.FAILED.value,
+        and_(invoices.c.state == InvoiceState.PROCESSING.value, invoices.c.failed_for_good),
+        and_(invoices.c.state == InvoiceState.DISPUTED.value, invoices.c.recovered_at.is_(None)),
+    )
+
+
+async def invoice_by_our_id(session: AsyncSession, account_id: str, invoice_id: UUID) -> InvoiceRecord | None:
+    row = (
+        await session.execute(
+            select(invoices)
+            .where(invoices.c.account_id == account_id, invoices.c.invoice_id == invoice_id)
+            .with_for_update()
+        )
+    ).one_or_none()
+    return _invoice(row) if row else None
+
+
+async def set_mandate(session: AsyncSession, account_id: str, pm_id: str, mandate_id: str) -> None:
+    await session.execute(
+        update(payment_methods)
+        .where(payment_methods.c.account_id == account_id, payment_methods.c.payment_method_id == pm_id)
+        .values(mandate_id=mandate_id)
+    )
+
+
+async def outstanding_invoices(session: AsyncSession, account_id: str) -> list[InvoiceRecord]:
+    """What the overview lists: unpaid, processing, and lost disputes not yet recovered."""
+    rows = (
+        await session.execute(
+            select(invoices)
+            .where(
+                invoices.c.account_id == account_id,
+                or_(
+                    invoices.c.state.in_(
+                        [InvoiceState.OPEN.value, InvoiceState.FAILED.value, InvoiceState.PROCESSING.value]
+                    ),
+                    owed(),
+                ),
+            )
+            .order_by(invoices.c.period, invoices.c.service)
+        )
+    ).all()
+    return [_invoice(r) for r in rows]
+
+
 async def count_unpaid_final(session: AsyncSession, account_id: str, service: Service) -> int:
     return int(
         (
@@ -288,7 +361,7 @@ async def count_unpaid_final(session: AsyncSession, account_id: str, service: Se
                 select(func.count()).where(
                     invoices.c.account_id == account_id,
                     invoices.c.service == service.value,
-                    invoices.c.state == InvoiceState.FAILED.value,
+                    owed(),
                 )
             )
         ).scalar_one()

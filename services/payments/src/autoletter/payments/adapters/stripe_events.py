@@ -13,6 +13,7 @@ from typing import Any
 from uuid import UUID
 
 from autoletter.contracts.common import Service
+from autoletter.contracts.payments import DisputeStatus
 from autoletter.payments.domain.invoices import InvoiceOutcome, InvoiceRef, OutcomeKind
 from autoletter.payments.domain.payment_methods import PaymentMethodFacts
 
@@ -26,6 +27,12 @@ INVOICE_FAILED = "invoice.payment_failed"
 INVOICE_UNCOLLECTIBLE = "invoice.marked_uncollectible"
 INVOICE_ACTION_REQUIRED = "invoice.payment_action_required"
 INVOICE_VOIDED = "invoice.voided"
+INVOICE_FINALIZED = "invoice.finalized"  # only recovery invoices are of interest (they wait for a method)
+PI_PROCESSING = "payment_intent.processing"
+DISPUTE_CREATED = "charge.dispute.created"
+DISPUTE_UPDATED = "charge.dispute.updated"
+DISPUTE_CLOSED = "charge.dispute.closed"
+DISPUTE_EVENTS = frozenset({DISPUTE_CREATED, DISPUTE_UPDATED, DISPUTE_CLOSED})
 
 INVOICE_OUTCOMES = {
     INVOICE_PAID: OutcomeKind.PAID,
@@ -33,11 +40,28 @@ INVOICE_OUTCOMES = {
     INVOICE_UNCOLLECTIBLE: OutcomeKind.UNCOLLECTIBLE,
     INVOICE_ACTION_REQUIRED: OutcomeKind.ACTION_REQUIRED,
     INVOICE_VOIDED: OutcomeKind.VOIDED,
+    PI_PROCESSING: OutcomeKind.PROCESSING,  # applied to the invoice found through Invoice Payments
 }
 _RETRYABLE = (OutcomeKind.FAILED, OutcomeKind.ACTION_REQUIRED)
 HANDLED_TYPES = frozenset(
-    {CHECKOUT_COMPLETED, SETUP_SUCCEEDED, PM_ATTACHED, PM_DETACHED, CUSTOMER_UPDATED, *INVOICE_OUTCOMES}
+    {
+        CHECKOUT_COMPLETED,
+        SETUP_SUCCEEDED,
+        PM_ATTACHED,
+        PM_DETACHED,
+        CUSTOMER_UPDATED,
+        INVOICE_FINALIZED,
+        *INVOICE_OUTCOMES,
+        *DISPUTE_EVENTS,
+    }
 )
+#: Stripe's dispute statuses (DESIGN §3): `warning_*` (inquiries) and the rest are ignored.
+_DISPUTE_STATUSES = {
+    "needs_response": DisputeStatus.OPENED,
+    "under_review": DisputeStatus.OPENED,
+    "won": DisputeStatus.WON,
+    "lost": DisputeStatus.LOST,
+}
 
 _EVENT_ID = re.compile(r"^evt_[A-Za-z0-9_]{1,250}$")
 _PERIOD = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
@@ -95,6 +119,7 @@ def payment_method_facts(pm: Mapping[str, Any]) -> PaymentMethodFacts:
     details: Mapping[str, Any] = found if isinstance(found, Mapping) else {}
     last4 = details.get("last4")
     exp_month, exp_year = details.get("exp_month"), details.get("exp_year")
+    bank_code, country = details.get("bank_code"), details.get("country")
     return PaymentMethodFacts(
         payment_method_id=str(pm["id"]),
         type=kind,
@@ -103,6 +128,8 @@ def payment_method_facts(pm: Mapping[str, Any]) -> PaymentMethodFacts:
         exp_month=exp_month if isinstance(exp_month, int) and 1 <= exp_month <= 12 else None,
         exp_year=exp_year if isinstance(exp_year, int) else None,
         attached_at=from_unix(pm.get("created") or 0),
+        bank_code=bank_code if kind == "sepa_debit" and isinstance(bank_code, str) and bank_code else None,
+        country=country if kind == "sepa_debit" and isinstance(country, str) and country else None,
     )
 
 
@@ -132,6 +159,31 @@ def invoice_ref(invoice: Mapping[str, Any]) -> InvoiceRef | None:
     if not _PERIOD.match(period):
         return None
     return InvoiceRef(account_id=account_id, invoice_id=invoice_id, service=service, period=period)
+
+
+def dispute_status(dispute: Mapping[str, Any]) -> DisputeStatus | None:
+    return _DISPUTE_STATUSES.get(str(dispute.get("status")))
+
+
+def ref_id(value: Any) -> str | None:
+    """A Stripe reference (an id or an expanded object) as an id."""
+    return _id(value)
+
+
+def recovers_invoice_id(invoice: Mapping[str, Any]) -> UUID | None:
+    """On a recovery invoice (invoicing's, after a lost dispute): our id of the invoice it recovers."""
+    value = (invoice.get("metadata") or {}).get("recovers_invoice_id")
+    try:
+        return UUID(str(value)) if value else None
+    except ValueError:
+        return None
+
+
+def sepa_mandate(charge: Mapping[str, Any]) -> str | None:
+    """The mandate a debit was collected under (the charge names it; the PaymentMethod does not)."""
+    details = charge.get("payment_method_details") or {}
+    mandate = (details.get("sepa_debit") or {}).get("mandate") if isinstance(details, Mapping) else None
+    return mandate if isinstance(mandate, str) and mandate else None
 
 
 def invoice_outcome(event_type: str, invoice: Mapping[str, Any]) -> InvoiceOutcome:

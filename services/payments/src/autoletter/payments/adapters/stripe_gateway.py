@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, cast
 
 import stripe
@@ -119,10 +119,19 @@ class StripeGateway:
             session_id, params={"expand": ["setup_intent.payment_method"]}
         )
         setup_intent = session.to_dict().get("setup_intent")
-        pm = setup_intent.get("payment_method") if isinstance(setup_intent, dict) else None
+        if not isinstance(setup_intent, dict):
+            return None
+        pm = setup_intent.get("payment_method")
+        # A debit's mandate is named by the SetupIntent that collected it, not by the PaymentMethod.
+        mandate = setup_intent.get("mandate")
+        mandate_id = mandate.get("id") if isinstance(mandate, dict) else mandate
         if isinstance(pm, str):
-            return await self.payment_method(pm)
-        return payment_method_facts(pm) if isinstance(pm, dict) else None
+            facts: PaymentMethodFacts | None = await self.payment_method(pm)
+        else:
+            facts = payment_method_facts(pm) if isinstance(pm, dict) else None
+        if facts is not None and isinstance(mandate_id, str):
+            facts = replace(facts, mandate_id=mandate_id)
+        return facts
 
     async def payment_method(self, payment_method_id: str) -> PaymentMethodFacts:
         pm = await self._stripe.v1.payment_methods.retrieve_async(payment_method_id)
@@ -166,3 +175,25 @@ class StripeGateway:
             code = error.get("decline_code") or error.get("code")
             return PaymentFailure(code if isinstance(code, str) else None, error.get("message"))
         return PaymentFailure(None, None)
+
+    async def payment_intent(self, payment_intent_id: str) -> dict[str, Any]:
+        """A PaymentIntent, fresh: whether a debit is still processing, its latest charge."""
+        intent = await self._stripe.v1.payment_intents.retrieve_async(payment_intent_id)
+        return intent.to_dict()
+
+    async def charge(self, charge_id: str) -> dict[str, Any]:
+        """A charge: its customer and, for a debit, the mandate it was collected under."""
+        return (await self._stripe.v1.charges.retrieve_async(charge_id)).to_dict()
+
+    async def invoice_of_payment_intent(self, payment_intent_id: str) -> dict[str, Any] | None:
+        """The invoice a PaymentIntent pays, through Invoice Payments: with the pinned API version
+        PaymentIntents and charges carry no `invoice`."""
+        payments = await self._stripe.v1.invoice_payments.list_async(
+            params={"payment": {"type": "payment_intent", "payment_intent": payment_intent_id}, "limit": 1}
+        )
+        for item in payments.data:
+            invoice_id = item.to_dict().get("invoice")
+            invoice_id = invoice_id.get("id") if isinstance(invoice_id, dict) else invoice_id
+            if isinstance(invoice_id, str):
+                return (await self._stripe.v1.invoices.retrieve_async(invoice_id)).to_dict()
+        return None

@@ -47,6 +47,10 @@ payment_methods = Table(
     Column("last4", Text),
     Column("exp_month", Integer),
     Column("exp_year", Integer),
+    #: A debit's display facts (never the IBAN) and the mandate the customer accepted.
+    Column("bank_code", Text),
+    Column("country", Text),
+    Column("mandate_id", Text),
     Column("attached_at", DateTime(timezone=True), nullable=False),
     Column("detached_at", DateTime(timezone=True)),
     PrimaryKeyConstraint("account_id", "payment_method_id"),
@@ -80,6 +84,15 @@ invoices = Table(
     Column("next_attempt_at", DateTime(timezone=True)),
     Column("hosted_invoice_url", Text),
     Column("failure_code", Text),
+    #: Failed for good and not settled: a debit submitted since keeps it owed until it succeeds.
+    Column("failed_for_good", Boolean, nullable=False, server_default=text("false")),
+    Column("dispute_id", Text),
+    Column("dispute_status", Text),
+    Column("disputed_at", DateTime(timezone=True)),
+    #: When the recovery invoice of its lost dispute was paid.
+    Column("recovered_at", DateTime(timezone=True)),
+    #: On a recovery invoice: our id of the invoice whose lost dispute it recovers.
+    Column("recovers_invoice_id", Uuid),
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Index("invoices_account_service_state", "account_id", "service", "state"),
 )

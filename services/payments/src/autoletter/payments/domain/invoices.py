@@ -1,8 +1,9 @@
 """What a Stripe invoice outcome means for our record of that invoice: forward only, never back.
 
 Stripe does not guarantee the order of webhook deliveries and retries them for days, so an outcome is
-applied only when it moves the invoice forward: `paid` and `void` are final, a failure for good is never
-undone by an earlier, non-final failure, and a duplicate fact changes nothing.
+applied only when it moves the invoice forward along DESIGN §5's transition table (`TRANSITIONS`): any
+other event for the invoice is acknowledged and ignored. A failure for good is never undone by an earlier,
+non-final failure, a duplicate fact changes nothing, and a debit still processing is never charged again.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from enum import StrEnum
 from uuid import UUID
 
 from autoletter.contracts.common import Service
+from autoletter.contracts.payments import DisputeStatus
 
 
 class InvoiceState(StrEnum):
@@ -22,9 +24,31 @@ class InvoiceState(StrEnum):
     FAILED = "failed"  # failed for good: no retry scheduled, or marked uncollectible
     PAID = "paid"
     VOID = "void"
+    PROCESSING = "processing"  # a bank debit was submitted; its outcome comes in days
+    DISPUTED = "disputed"  # paid, then a dispute was lost: the amount is owed again (recovery invoice)
 
 
-_RANK = {InvoiceState.OPEN: 0, InvoiceState.FAILED: 1, InvoiceState.PAID: 2, InvoiceState.VOID: 2}
+#: DESIGN §5's table in our states: `open` is issued or failing with retries left, `failed` is failed
+#: for good or uncollectible. Anything else is acknowledged and ignored.
+TRANSITIONS: dict[InvoiceState, frozenset[InvoiceState]] = {
+    InvoiceState.OPEN: frozenset(
+        {
+            InvoiceState.PROCESSING,
+            InvoiceState.PAID,
+            InvoiceState.OPEN,
+            InvoiceState.FAILED,
+            InvoiceState.VOID,
+        }
+    ),
+    InvoiceState.FAILED: frozenset(
+        {InvoiceState.PROCESSING, InvoiceState.PAID, InvoiceState.FAILED, InvoiceState.VOID}
+    ),
+    InvoiceState.PROCESSING: frozenset({InvoiceState.PAID, InvoiceState.OPEN, InvoiceState.FAILED}),
+    InvoiceState.PAID: frozenset({InvoiceState.DISPUTED}),
+    InvoiceState.DISPUTED: frozenset({InvoiceState.PAID}),
+    InvoiceState.VOID: frozenset(),
+}
+#: Still to be charged (invoices.pay on a new default); never a processing debit, never a disputed one.
 UNPAID = frozenset({InvoiceState.OPEN, InvoiceState.FAILED})
 
 
@@ -34,6 +58,7 @@ class OutcomeKind(StrEnum):
     ACTION_REQUIRED = "action_required"
     UNCOLLECTIBLE = "uncollectible"
     VOIDED = "voided"
+    PROCESSING = "processing"
 
 
 @dataclass(frozen=True)
@@ -73,6 +98,8 @@ class InvoiceOutcome:
             return InvoiceState.PAID
         if self.kind is OutcomeKind.VOIDED:
             return InvoiceState.VOID
+        if self.kind is OutcomeKind.PROCESSING:
+            return InvoiceState.PROCESSING
         return InvoiceState.FAILED if self.final else InvoiceState.OPEN
 
 
@@ -89,9 +116,23 @@ class InvoiceRecord:
     next_attempt_at: datetime | None
     hosted_invoice_url: str | None
     failure_code: str | None
+    #: It failed for good and is not settled: a debit submitted since keeps it owed until it succeeds.
+    failed_for_good: bool = False
+    dispute_id: str | None = None
+    dispute_status: DisputeStatus | None = None
+    disputed_at: datetime | None = None
+    #: When the recovery invoice of a lost dispute was paid: the amount is no longer owed.
+    recovered_at: datetime | None = None
+    #: On a recovery invoice: our id of the invoice whose lost dispute it recovers.
+    recovers_invoice_id: UUID | None = None
 
     @property
     def unpaid_final(self) -> bool:
+        """Counts as an unpaid invoice failed for good (DESIGN §5), so the service is overdue."""
+        if self.state is InvoiceState.PROCESSING:
+            return self.failed_for_good
+        if self.state is InvoiceState.DISPUTED:
+            return self.recovered_at is None
         return self.state is InvoiceState.FAILED
 
 
@@ -111,11 +152,17 @@ def apply_outcome(
             next_attempt_at=outcome.next_attempt_at,
             hosted_invoice_url=outcome.hosted_invoice_url,
             failure_code=outcome.failure_code,
+            failed_for_good=target is InvoiceState.FAILED,
         )
-    if current.state in (InvoiceState.PAID, InvoiceState.VOID):
-        return None  # final: a late failure or a second settlement changes nothing
-    if _RANK[target] < _RANK[current.state]:
-        return None  # a non-final failure delivered after the failure for good
+    if current.state is InvoiceState.DISPUTED:
+        return None  # disputed → paid is the dispute won (apply_dispute), not a redelivered invoice.paid
+    if target not in TRANSITIONS[current.state]:
+        return None  # outside the table: e.g. a late failure after paid, a failure for good undone
+    if current.state is InvoiceState.PROCESSING and outcome.kind is OutcomeKind.UNCOLLECTIBLE:
+        return None  # processing → paid or payment_failed only
+    stale = outcome.attempt_count < current.attempt_count
+    if stale and InvoiceState.PROCESSING in (current.state, target):
+        return None  # an earlier attempt's news, delivered after a newer debit was submitted
     if target is current.state:
         if outcome.attempt_count < current.attempt_count:
             return None  # an older attempt delivered late
@@ -130,6 +177,8 @@ def apply_outcome(
     return replace(
         current,
         state=target,
+        failed_for_good=target is InvoiceState.FAILED
+        or (target is InvoiceState.PROCESSING and current.unpaid_final),
         amount_cents=outcome.amount_cents,
         attempt_count=max(outcome.attempt_count, current.attempt_count),
         next_attempt_at=outcome.next_attempt_at,
@@ -137,4 +186,33 @@ def apply_outcome(
         failure_code=(outcome.failure_code or current.failure_code)
         if target in UNPAID
         else current.failure_code,
+    )
+
+
+_DISPUTE_RANK = {DisputeStatus.OPENED: 0, DisputeStatus.WON: 1, DisputeStatus.LOST: 1}
+
+
+def apply_dispute(
+    current: InvoiceRecord, dispute_id: str, dispute_status: DisputeStatus, when: datetime
+) -> InvoiceRecord | None:
+    """A dispute of a paid invoice: opened changes no state, lost → disputed (owed again until its
+    recovery invoice is paid), won → paid. None when stale, a duplicate, or outside the table."""
+    if current.state not in (InvoiceState.PAID, InvoiceState.DISPUTED):
+        return None
+    known = current.dispute_status if current.dispute_id == dispute_id else None
+    if known is not None and _DISPUTE_RANK[dispute_status] <= _DISPUTE_RANK[known]:
+        return None  # the same news again, or `opened` delivered after the dispute closed
+    state = current.state
+    if dispute_status is DisputeStatus.LOST:
+        state = InvoiceState.DISPUTED
+    elif dispute_status is DisputeStatus.WON:
+        state = InvoiceState.PAID
+    if state is not current.state and state not in TRANSITIONS[current.state]:
+        return None
+    return replace(
+        current,
+        state=state,
+        dispute_id=dispute_id,
+        dispute_status=dispute_status,
+        disputed_at=when if dispute_status is DisputeStatus.LOST else current.disputed_at,
     )

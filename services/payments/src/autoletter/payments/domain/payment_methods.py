@@ -19,6 +19,10 @@ class PaymentMethodFacts:
     exp_year: int | None
     #: When Stripe attached it (its `created`); decides which sibling is promoted.
     attached_at: datetime
+    #: A debit's bank code and country (with last4: all we keep of an IBAN) and its mandate.
+    bank_code: str | None = None
+    country: str | None = None
+    mandate_id: str | None = None
 
 
 def promotion_candidate(remaining: Iterable[PaymentMethodFacts]) -> PaymentMethodFacts | None:

@@ -159,10 +159,12 @@ def default_payment_method_set(facts: AccountFacts, present: bool) -> tuple[Acco
 
 
 def unpaid_invoices_counted(
-    facts: AccountFacts, service: Service, count: int
+    facts: AccountFacts, service: Service, count: int, reason_if_more: StatusReason | None = None
 ) -> tuple[AccountFacts, list[StatusChange]]:
-    """The number of one service's unpaid failed-for-good invoices changed."""
+    """The number of one service's unpaid failed-for-good invoices changed (a lost dispute counts as
+    one, with reason payment_disputed)."""
     before_count = facts.unpaid_final.get(service, 0)
     after = facts.with_debt(service, count)
-    reason = StatusReason.INVOICE_FAILED if count > before_count else StatusReason.INVOICES_SETTLED
+    more = reason_if_more or StatusReason.INVOICE_FAILED
+    reason = more if count > before_count else StatusReason.INVOICES_SETTLED
     return after, changes(facts, after, reason, [service])

@@ -14,7 +14,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from autoletter.contracts.common import Service
 from autoletter.payments.adapters import repository
 from autoletter.payments.adapters.stripe_gateway import HostedPage
+from autoletter.payments.domain.invoices import InvoiceState
 from autoletter.payments.domain.status import ALL_PROFILE_FIELDS
+from autoletter.payments.handlers import debits
 from autoletter.payments.handlers.common import Context
 
 
@@ -85,6 +87,8 @@ async def overview(session: AsyncSession, account_id: str) -> dict[str, Any]:
                 "exp_month": pm.exp_month,
                 "exp_year": pm.exp_year,
             }
+            if pm.type == "sepa_debit":  # what we keep of a debit: never the IBAN
+                method.update(bank_code=pm.bank_code, country=pm.country, mandate_id=pm.mandate_id)
     rows = await repository.service_rows(session, account_id)
     services = []
     for service in Service:
@@ -98,6 +102,7 @@ async def overview(session: AsyncSession, account_id: str) -> dict[str, Any]:
                 "reason": row.reason if row else None,
             }
         )
+    owed = await repository.outstanding_invoices(session, account_id) if account else []
     outstanding = [
         {
             "invoice_id": str(i.ref.invoice_id),
@@ -111,13 +116,21 @@ async def overview(session: AsyncSession, account_id: str) -> dict[str, Any]:
             "failure_code": i.failure_code,
             "next_attempt_at": i.next_attempt_at.isoformat() if i.next_attempt_at else None,
             "hosted_invoice_url": i.hosted_invoice_url,
+            "dispute_id": i.dispute_id,
+            "dispute_status": i.dispute_status.value if i.dispute_status else None,
+            "recovers_invoice_id": str(i.recovers_invoice_id) if i.recovers_invoice_id else None,
         }
-        for i in (await repository.unpaid_invoices(session, account_id) if account else [])
+        for i in owed
     ]
+    # A lost dispute is recovered only from a method made default after it: until then, ask for one.
+    needed = account is not None and any(
+        i.state is InvoiceState.DISPUTED and not debits.new_method_since_dispute(account, i) for i in owed
+    )
     return {
         "account_id": account_id,
         "profile": {"complete": complete, "missing": missing},
         "payment_method": method,
         "services": services,
         "outstanding_invoices": outstanding,
+        "new_payment_method_needed": needed,
     }

@@ -5,12 +5,20 @@ from __future__ import annotations
 import logging
 from dataclasses import replace
 from typing import Any
+from uuid import UUID
 
 import stripe
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from autoletter.contracts import Envelope
-from autoletter.contracts.payments import InvoiceVoided, PaymentFailed, PaymentSucceeded
+from autoletter.contracts.common import Service
+from autoletter.contracts.payments import (
+    InvoiceVoided,
+    PaymentFailed,
+    PaymentProcessing,
+    PaymentSucceeded,
+    StatusReason,
+)
 from autoletter.payments.adapters import repository, stripe_events
 from autoletter.payments.adapters.repository import Account
 from autoletter.payments.domain import status
@@ -44,13 +52,16 @@ async def on_invoice_event(
     current = await repository.invoice(session, outcome.stripe_invoice_id)
     record = apply_outcome(current, ref, outcome)
     if record is None:
-        return "stale"
+        return "stale"  # or outside the transition table: acknowledged and ignored
+    if current is None:
+        record = replace(record, recovers_invoice_id=stripe_events.recovers_invoice_id(invoice))
     if outcome.kind is OutcomeKind.FAILED:
         outcome, record = await _with_failure_reason(ctx, outcome, record)
     before = await repository.load_facts(session, account)
     await repository.save_invoice(session, record, ctx.clock.now())
-    count = await repository.count_unpaid_final(session, account.account_id, ref.service)
-    after, changed = status.unpaid_invoices_counted(before, ref.service, count)
+    if record.state is InvoiceState.PAID and record.recovers_invoice_id is not None:
+        await _recovered(ctx, session, account.account_id, record.recovers_invoice_id)
+    after, changed = await recount(session, account, before, ref.service)
     await commit_facts(
         session,
         ctx,
@@ -61,6 +72,27 @@ async def on_invoice_event(
         _outcome_event(ctx, account.account_id, record, outcome, cause),
     )
     return f"invoice_{record.state.value}"
+
+
+async def recount(
+    session: AsyncSession,
+    account: Account,
+    before: status.AccountFacts,
+    service: Service,
+    reason: StatusReason | None = None,
+) -> tuple[status.AccountFacts, list[status.StatusChange]]:
+    """The service's unpaid failed-for-good invoices counted again, with the status changes."""
+    count = await repository.count_unpaid_final(session, account.account_id, service)
+    return status.unpaid_invoices_counted(before, service, count, reason)
+
+
+async def _recovered(ctx: Context, session: AsyncSession, account_id: str, invoice_id: UUID) -> None:
+    """The recovery invoice of a lost dispute was paid: the disputed amount is no longer owed."""
+    disputed = await repository.invoice_by_our_id(session, account_id, invoice_id)
+    if disputed is not None and disputed.recovered_at is None:
+        await repository.save_invoice(
+            session, replace(disputed, recovered_at=ctx.clock.now()), ctx.clock.now()
+        )
 
 
 async def _with_failure_reason(
@@ -97,6 +129,16 @@ def _outcome_event(
         )
     if record.state is InvoiceState.VOID:
         return make(ctx, InvoiceVoided, account_id, cause, **ids)
+    if record.state is InvoiceState.PROCESSING:
+        return make(
+            ctx,
+            PaymentProcessing,
+            account_id,
+            cause,
+            **ids,
+            amount_cents=outcome.amount_cents,
+            currency=outcome.currency,
+        )
     final = record.state is InvoiceState.FAILED
     return make(
         ctx,

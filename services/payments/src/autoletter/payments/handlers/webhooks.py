@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -12,6 +13,7 @@ from autoletter.payments.adapters import repository
 from autoletter.payments.adapters import stripe_events as se
 from autoletter.payments.adapters.event_store import StoredEvent
 from autoletter.payments.adapters.repository import Account
+from autoletter.payments.handlers import debits
 from autoletter.payments.handlers import payment_methods as pms
 from autoletter.payments.handlers.common import Context, stripe_correlation
 from autoletter.payments.handlers.invoices import on_invoice_event
@@ -24,7 +26,10 @@ async def process(ctx: Context, session: AsyncSession, event: StoredEvent) -> st
     apply = _HANDLERS.get(event.type)
     if apply is None:
         return "ignored_type"
-    account_id = await repository.account_of_customer(session, event.customer_key)
+    customer = event.customer_key
+    if event.type in se.DISPUTE_EVENTS:  # a dispute names its charge, not the customer
+        customer = await debits.customer_of_dispute(ctx, _object(event)) or customer
+    account_id = await repository.account_of_customer(session, customer)
     if account_id is None:
         return "ignored_unknown_customer"
     account = await repository.lock_account(session, account_id)
@@ -85,6 +90,9 @@ async def _setup_succeeded(ctx: Context, session: AsyncSession, account: Account
     if known is not None and known[1]:
         return "ignored_detached"
     pm = known[0] if known is not None else await ctx.gateway.payment_method(pm_id)
+    mandate = se.ref_id(_object(event).get("mandate"))  # a debit's mandate is named here, not on the method
+    if mandate is not None:
+        pm = replace(pm, mandate_id=mandate)
     return await _make_default_from(ctx, session, account, pm, event)
 
 
@@ -140,6 +148,22 @@ async def _invoice(ctx: Context, session: AsyncSession, account: Account, event:
     )
 
 
+async def _processing(ctx: Context, session: AsyncSession, account: Account, event: StoredEvent) -> str:
+    return await debits.on_payment_processing(
+        ctx, session, account, _object(event), stripe_correlation(event.event_id)
+    )
+
+
+async def _dispute(ctx: Context, session: AsyncSession, account: Account, event: StoredEvent) -> str:
+    return await debits.on_dispute(
+        ctx, session, account, _object(event), _when(event), stripe_correlation(event.event_id)
+    )
+
+
+async def _finalized(ctx: Context, session: AsyncSession, account: Account, event: StoredEvent) -> str:
+    return await debits.on_invoice_finalized(ctx, session, account, _object(event), event.event_id)
+
+
 _HANDLERS: dict[str, Apply] = {
     se.CHECKOUT_COMPLETED: _checkout_completed,
     se.SETUP_SUCCEEDED: _setup_succeeded,
@@ -147,4 +171,7 @@ _HANDLERS: dict[str, Apply] = {
     se.CUSTOMER_UPDATED: _customer_updated,
     se.PM_DETACHED: _pm_detached,
     **{t: _invoice for t in se.INVOICE_OUTCOMES},
+    se.PI_PROCESSING: _processing,
+    se.INVOICE_FINALIZED: _finalized,
+    **{t: _dispute for t in se.DISPUTE_EVENTS},
 }
