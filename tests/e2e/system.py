@@ -118,6 +118,7 @@ def running_system(
         "LETTERS_SPOOL_DIR": str(work / f"spool-{run}"),
         "INVOICING_LETTERS_URL": f"http://127.0.0.1:{ports['letters']}",  # the reconciliation's sides
         "INVOICING_PAYMENTS_URL": f"http://127.0.0.1:{ports['payments']}",
+        "INVOICING_RECONCILIATION_CHECK_INTERVAL_S": "2",
         **{f"{n.upper()}_HTTP_PORT": str(p) for n, p in ports.items()},
         **{f"{n.upper()}_DATABASE_SCHEMA": f"e2e{run}_{n}" for n in SERVICES},
     }

@@ -102,10 +102,11 @@ async def save_report(
     )
 
 
-async def last_checked(session: AsyncSession, period: Period) -> datetime | None:
+async def report_of(session: AsyncSession, period: Period) -> dict[str, Any] | None:
+    """The period's latest report as stored: when, whether settled, counts and the first differences."""
     r = reconciliation_reports.c
-    found = await session.execute(select(r.checked_at).where(r.period == str(period)))
-    return found.scalar_one_or_none()
+    found = (await session.execute(select(reconciliation_reports).where(r.period == str(period)))).first()
+    return None if found is None else dict(found._mapping)
 
 
 async def difference_counts(session: AsyncSession) -> Counter[str]:

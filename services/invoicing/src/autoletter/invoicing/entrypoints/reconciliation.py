@@ -111,6 +111,19 @@ async def reconcile_now(
     return {**report.as_dict(), "closed": await runtime.runs.completed(month)}
 
 
+@router.get("/v1/ops/reconciliations/{period}")
+async def last_report(period: str, principal: CurrentPrincipal, request: Request) -> dict[str, Any]:
+    """The period's latest stored report (the daily run's or an on-demand one); 404 before any."""
+    require_ops(principal)
+    runtime = _runtime(request)
+    month = _period(period)
+    async with runtime.sessions.begin() as session:
+        found = await repo.report_of(session, month)
+    if found is None:
+        raise ApiError(404, "not_found", f"{month.label} has not been reconciled yet.")
+    return {**found, "checked_at": found["checked_at"].isoformat()}
+
+
 async def refresh_gauge(runtime: InvoicingRuntime) -> None:
     async with runtime.sessions.begin() as session:
         totals = await repo.difference_counts(session)
@@ -129,7 +142,9 @@ async def reconciliation_gauge(runtime: InvoicingRuntime) -> None:
 
 
 async def due_periods(runtime: InvoicingRuntime) -> list[Period]:
-    """The two latest closed periods (late letters land on the next one) not reconciled for a day."""
+    """The two latest closed periods (late letters land on the next one) not reconciled for a day, or
+    whose last report was unsettled or had differences: those are checked again at every check, so
+    a difference that was only a delay (a webhook in flight) clears within one check interval."""
     now = runtime.clock.now()
     every = timedelta(seconds=runtime.settings.reconciliation_every_s)
     last_month = Period.containing(now).previous()
@@ -138,8 +153,13 @@ async def due_periods(runtime: InvoicingRuntime) -> list[Period]:
         if not await runtime.runs.completed(period):
             continue
         async with runtime.sessions.begin() as session:
-            checked = await repo.last_checked(session, period)
-        if checked is None or now - checked >= every:
+            last = await repo.report_of(session, period)
+        if (
+            last is None
+            or now - last["checked_at"] >= every
+            or not last["settled"]
+            or any(last["counts"].values())
+        ):
             due.append(period)
     return due
 
