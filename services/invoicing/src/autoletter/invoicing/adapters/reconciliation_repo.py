@@ -79,6 +79,36 @@ async def invoices_of(session: AsyncSession, period: Period) -> list[OurInvoice]
     ]
 
 
+async def recovery_invoices_of(session: AsyncSession, period: Period) -> list[OurInvoice]:
+    """Recovery invoices of the period (a lost dispute's amount billed again): no letters, one line.
+
+    Read by name, and only once their table exists, so this side works before and after the
+    migration that adds them."""
+    if (await session.execute(text("SELECT to_regclass('recovery_invoices')"))).scalar_one() is None:
+        return []
+    rows = await session.execute(
+        text(
+            "SELECT invoice_id, account_id, state, amount_cents, stripe_invoice_id"
+            " FROM recovery_invoices WHERE period = :period"
+        ),
+        {"period": str(period)},
+    )
+    return [
+        OurInvoice(
+            str(r.invoice_id),
+            r.account_id,
+            r.state,
+            int(r.amount_cents),
+            0,
+            r.stripe_invoice_id,
+            int(r.amount_cents),
+            0,
+            0,
+        )
+        for r in rows
+    ]
+
+
 async def save_report(
     session: AsyncSession,
     period: Period,

@@ -82,7 +82,7 @@ async def invoicing_side(
     month = _period(period)
     async with runtime.sessions.begin() as session:
         usage = await repo.usage_sent_in(session, month)
-        invoices = await repo.invoices_of(session, month)
+        invoices = await repo.invoices_of(session, month) + await repo.recovery_invoices_of(session, month)
         settled = await settledness(session, runtime.producer_name)
     return {
         "service": "invoicing",

@@ -73,7 +73,9 @@ class Reconciler:
         payments = await self._sides.side("payments", period)
         async with self._sessions.begin() as session:
             usage = await repo.usage_sent_in(session, period)
-            invoices = await repo.invoices_of(session, period)
+            invoices = await repo.invoices_of(session, period) + await repo.recovery_invoices_of(
+                session, period
+            )
             ours = await settledness(session, self._service)
         stripe: dict[str, TheirInvoice | None] = {}
         for invoice in invoices:
