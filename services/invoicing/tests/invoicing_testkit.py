@@ -97,7 +97,7 @@ class FakeStripe:
         inv.items.append(item)
         return str(item["id"])
 
-    async def finalize(self, stripe_invoice_id: str, invoice_id: UUID) -> None:
+    async def finalize(self, stripe_invoice_id: str, invoice_id: UUID, *, automatic: bool = True) -> None:
         self._count("finalize_invoice")
         self.invoices[stripe_invoice_id].status = "open"
 

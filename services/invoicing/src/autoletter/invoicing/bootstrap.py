@@ -10,7 +10,9 @@ from autoletter.contracts import TOPICS
 from autoletter.contracts.letters import LetterSent
 from autoletter.contracts.payments import (
     InvoiceVoided,
+    PaymentDisputed,
     PaymentFailed,
+    PaymentProcessing,
     PaymentSucceeded,
     StripeCustomerCreated,
 )
@@ -18,7 +20,7 @@ from autoletter.invoicing.adapters.prices_repo import PriceBook, read_price_file
 from autoletter.invoicing.adapters.rate_limit import TokenBucket
 from autoletter.invoicing.adapters.stripe_billing import StripeApiBilling, StripeBilling
 from autoletter.invoicing.domain.period import Period
-from autoletter.invoicing.entrypoints import http, jobs, reconciliation
+from autoletter.invoicing.entrypoints import http, jobs, reconciliation, recovery_jobs
 from autoletter.invoicing.handlers.close import CloseConfig, PeriodClose
 from autoletter.invoicing.handlers.ledger import record_usage, remember_customer
 from autoletter.invoicing.handlers.payments import apply_payment_outcome
@@ -60,10 +62,17 @@ class InvoicingRuntime(ServiceRuntime):
                     PaymentSucceeded: payment_outcome,
                     PaymentFailed: payment_outcome,
                     InvoiceVoided: payment_outcome,
+                    PaymentProcessing: payment_outcome,
+                    PaymentDisputed: payment_outcome,
                 },
             ),
         ]
-        background = [jobs.billing_run_worker, jobs.refresh_gauges, reconciliation.reconciliation_gauge]
+        background = [
+            jobs.billing_run_worker,
+            jobs.refresh_gauges,
+            reconciliation.reconciliation_gauge,
+            recovery_jobs.recovery_worker,
+        ]
         if settings.reconciliation_schedule_enabled:
             background.append(reconciliation.reconciliation_schedule)
         if schedule:

@@ -38,6 +38,11 @@ class InvoicingSettings(ServiceSettings):
         default=6 * 3600, ge=0, description="Wait after a month ends before closing it (late letters)."
     )
     close_check_interval_s: float = Field(default=300.0, gt=0)
+    recovery_check_interval_s: float = Field(
+        default=5.0,
+        gt=0,
+        description="How often recovery invoices of lost disputes waiting to be issued are looked for.",
+    )
 
     # Reconciliation (DESIGN §5) reads letters' and payments' sides from their ops routes.
     letters_url: str = Field(default="http://127.0.0.1:8003", description="Letters' HTTP base URL.")

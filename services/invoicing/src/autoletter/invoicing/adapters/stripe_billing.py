@@ -36,6 +36,9 @@ class DraftRequest:
     customer: str
     currency: str
     description: str
+    #: A recovery invoice's own metadata (recovers_invoice_id, dispute_id) and idempotency key.
+    extra_metadata: tuple[tuple[str, str], ...] = ()
+    key: str | None = None
 
     @property
     def metadata(self) -> dict[str, str]:
@@ -44,6 +47,7 @@ class DraftRequest:
             "service": self.service,
             "period": self.period,
             "invoice_id": str(self.invoice_id),
+            **dict(self.extra_metadata),
         }
 
 
@@ -77,8 +81,9 @@ class StripeBilling(Protocol):
         """Attach one line to the draft; returns the invoice item id."""
         ...
 
-    async def finalize(self, stripe_invoice_id: str, invoice_id: UUID) -> None:
-        """Finalise for automatic collection; an invoice finalised before counts as done."""
+    async def finalize(self, stripe_invoice_id: str, invoice_id: UUID, *, automatic: bool = True) -> None:
+        """Finalise for automatic collection (or not: recovery invoices); one finalised before counts
+        as done."""
         ...
 
 
@@ -99,7 +104,7 @@ _RETRYABLE = (stripe.RateLimitError, stripe.APIConnectionError, stripe.APIError)
 
 
 def draft_key(draft: DraftRequest) -> str:
-    return f"invoicing-invoice:{draft.account_id}:{draft.service}:{draft.period}"
+    return draft.key or f"invoicing-invoice:{draft.account_id}:{draft.service}:{draft.period}"
 
 
 class StripeApiBilling:
@@ -232,13 +237,15 @@ class StripeApiBilling:
         )
         return str(item.id)
 
-    async def finalize(self, stripe_invoice_id: str, invoice_id: UUID) -> None:
+    async def finalize(self, stripe_invoice_id: str, invoice_id: UUID, *, automatic: bool = True) -> None:
+        """Finalise; `automatic=False` leaves collection to payments (a recovery invoice is charged only
+        to a method made default after its dispute, never to the one charged back)."""
         key = f"invoicing-finalize:{invoice_id}"
         try:
             await self._call(
                 "finalize_invoice",
                 lambda: self._v1.invoices.finalize_invoice_async(
-                    stripe_invoice_id, params={"auto_advance": True}, options={"idempotency_key": key}
+                    stripe_invoice_id, params={"auto_advance": automatic}, options={"idempotency_key": key}
                 ),
             )
         except stripe.InvalidRequestError:

@@ -130,3 +130,24 @@ close_leases = Table(
     Column("lease_until", DateTime(timezone=True), nullable=False),
     Column("taken_at", DateTime(timezone=True), nullable=False),
 )
+
+#: One recovery invoice per lost dispute (DESIGN §5): the disputed amount billed again, no fee, no
+#: letters. Kept apart from `invoices` (one per account, service and period, built by the close).
+recovery_invoices = Table(
+    "recovery_invoices",
+    metadata,
+    Column("invoice_id", Uuid, primary_key=True),  # uuid5 of the dispute id: the same after any crash
+    Column("dispute_id", Text, nullable=False, unique=True),
+    Column("recovers_invoice_id", Uuid, nullable=False),
+    Column("account_id", Text, nullable=False),
+    Column("service", Text, nullable=False),
+    Column("period", Text, nullable=False),  # the disputed invoice's
+    Column("amount_cents", Integer, nullable=False),
+    Column("currency", Text, nullable=False),
+    Column("stripe_customer_id", Text, nullable=False),
+    Column("stripe_invoice_id", Text),
+    Column("state", Text, nullable=False),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("updated_at", DateTime(timezone=True), nullable=False),
+    Index("recovery_invoices_unfinished", "state", postgresql_where=text("state = 'draft'")),
+)

@@ -9,7 +9,7 @@ from uuid import UUID
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from autoletter.contracts.common import Service
-from autoletter.invoicing.adapters import invoice_repo, ledger_repo, runs_repo
+from autoletter.invoicing.adapters import invoice_repo, ledger_repo, recovery_repo, runs_repo
 from autoletter.invoicing.domain.period import Period
 from autoletter.invoicing.domain.pricing import NoPriceInForce, PriceList
 
@@ -92,6 +92,21 @@ async def invoices(session: AsyncSession, account_id: str) -> dict[str, Any]:
                 "issued_at": r.issued_at.isoformat() if r.issued_at else None,
             }
             for r in await invoice_repo.of_account(session, account_id)
+        ],
+        # A lost dispute's amount billed again (no letters, no fee): one per dispute.
+        "recovery_invoices": [
+            {
+                "invoice_id": str(r.invoice_id),
+                "stripe_invoice_id": r.stripe_invoice_id,
+                "recovers_invoice_id": str(r.recovers_invoice_id),
+                "dispute_id": r.dispute_id,
+                "service": r.service,
+                "period": r.period,
+                "state": r.state,
+                "amount_cents": r.amount_cents,
+                "currency": r.currency,
+            }
+            for r in await recovery_repo.of_account(session, account_id)
         ],
     }
 

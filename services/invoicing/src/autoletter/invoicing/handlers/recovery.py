@@ -1,0 +1,95 @@
+"""A lost dispute's recovery invoice: recorded with the dispute (once), then issued in Stripe by a
+worker that resumes from our row and Stripe's metadata after any crash. No fee is added, and it is
+finalised without automatic collection: payments charges it only to a method made default after the
+dispute."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import Any, Protocol
+from uuid import UUID
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from autoletter.contracts.payments import PaymentDisputed
+from autoletter.invoicing.adapters import recovery_repo
+from autoletter.invoicing.adapters.stripe_billing import DraftRequest, LineRequest
+from autoletter.invoicing.domain.invoice_state import InvoiceState
+from autoletter.invoicing.domain.period import Period
+from autoletter.invoicing.domain.recovery import LINE_KEY, recovery_invoice_id, stripe_key
+
+log = logging.getLogger(__name__)
+
+
+class RecoveryBilling(Protocol):
+    async def find_invoice(self, invoice_id: UUID, customer: str) -> str | None: ...
+    async def create_draft(self, draft: DraftRequest) -> str: ...
+    async def attached_lines(self, stripe_invoice_id: str, invoice_id: UUID) -> dict[str, str]: ...
+    async def add_line(self, stripe_invoice_id: str, draft: DraftRequest, line: LineRequest) -> str: ...
+    async def finalize(self, stripe_invoice_id: str, invoice_id: UUID, *, automatic: bool = True) -> None: ...
+
+
+async def record(session: AsyncSession, event: PaymentDisputed, disputed: Any, now: datetime) -> bool:
+    """The recovery of this dispute, for the disputed amount; False when recorded before."""
+    created = await recovery_repo.request(
+        session,
+        {
+            "invoice_id": recovery_invoice_id(event.dispute_id),
+            "dispute_id": event.dispute_id,
+            "recovers_invoice_id": event.invoice_id,
+            "account_id": event.account_id,
+            "service": disputed.service,
+            "period": disputed.period,
+            "amount_cents": event.amount_cents,
+            "currency": event.currency,
+            "stripe_customer_id": disputed.stripe_customer_id,
+            "state": InvoiceState.DRAFT.value,
+            "created_at": now,
+            "updated_at": now,
+        },
+    )
+    if created:
+        log.info("recovery_invoice_requested", extra={"dispute_id": event.dispute_id})
+    return created
+
+
+def _draft(row: Any) -> DraftRequest:
+    return DraftRequest(
+        invoice_id=row.invoice_id,
+        account_id=row.account_id,
+        service=row.service,
+        period=row.period,
+        customer=row.stripe_customer_id,
+        currency=row.currency,
+        description=f"{row.service.capitalize()} letters {Period.parse(row.period).label}: disputed payment",
+        extra_metadata=(
+            ("recovers_invoice_id", str(row.recovers_invoice_id)),
+            ("dispute_id", row.dispute_id),
+        ),
+        key=stripe_key(row.dispute_id),
+    )
+
+
+async def issue(
+    sessions: async_sessionmaker[AsyncSession], billing: RecoveryBilling, invoice_id: UUID, now: datetime
+) -> bool:
+    """Take one recovery to issued: find or create its draft, its one line, finalise. Idempotent."""
+    async with sessions.begin() as session:
+        row = await recovery_repo.get(session, invoice_id)
+    if row is None or row.state != InvoiceState.DRAFT.value:
+        return False
+    draft = _draft(row)
+    stripe_id = row.stripe_invoice_id or await billing.find_invoice(invoice_id, draft.customer)
+    if stripe_id is None:
+        stripe_id = await billing.create_draft(draft)
+    async with sessions.begin() as session:
+        await recovery_repo.set_values(session, invoice_id, stripe_invoice_id=stripe_id, updated_at=now)
+    if LINE_KEY not in await billing.attached_lines(stripe_id, invoice_id):
+        line = LineRequest(LINE_KEY, draft.description, row.amount_cents, row.created_at, row.created_at)
+        await billing.add_line(stripe_id, draft, line)
+    await billing.finalize(stripe_id, invoice_id, automatic=False)
+    async with sessions.begin() as session:
+        await recovery_repo.set_values(session, invoice_id, state=InvoiceState.ISSUED.value, updated_at=now)
+    log.info("recovery_invoice_issued", extra={"dispute_id": row.dispute_id, "stripe_invoice_id": stripe_id})
+    return True
