@@ -138,6 +138,8 @@ async def test_failing_card_goes_overdue_holds_letters_and_recovers_with_a_new_c
     await j.close_period(system, period)
     issued = await j.events(system, "invoicing.events", account, "InvoiceIssued", count=2)
     assert issued[-1].letters == 1  # type: ignore[attr-defined]
+    # The month whose invoice failed for good and was then paid adds up everywhere (DESIGN §5).
+    await assert_reconciled(system, str(issued[0].period))  # type: ignore[attr-defined]
 
 
 def _letters(usage: Any, service: str) -> int:
