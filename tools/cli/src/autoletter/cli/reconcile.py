@@ -7,6 +7,8 @@ from typing import Any
 
 from autoletter.cli.ops import call
 
+COMPARISON_TIMEOUT_S = 900.0
+
 
 def describe(report: dict[str, Any]) -> list[str]:
     """The lines a person reads: what was checked, whether every side was settled, each difference."""
@@ -30,6 +32,10 @@ def describe(report: dict[str, Any]) -> list[str]:
 
 
 async def run(period: str) -> int:
-    report = await call("invoicing", "POST", "/v1/ops/reconciliations", json={"period": period})
+    # A month of many invoices takes minutes: one Stripe request per invoice, within the budget.
+    body = {"period": period}
+    report = await call(
+        "invoicing", "POST", "/v1/ops/reconciliations", json=body, timeout=COMPARISON_TIMEOUT_S
+    )
     print("\n".join(describe(report)))
     return 1 if sum(report["counts"].values()) else 0

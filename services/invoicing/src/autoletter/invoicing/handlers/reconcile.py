@@ -7,6 +7,7 @@ differences found while messages are in flight may only be delays.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass
 from datetime import datetime
@@ -22,6 +23,7 @@ from autoletter.runtime.clock import Clock
 from autoletter.runtime.reconciliation import settledness
 
 log = logging.getLogger(__name__)
+STRIPE_IN_FLIGHT = 8
 
 
 @dataclass(frozen=True)
@@ -77,10 +79,7 @@ class Reconciler:
                 session, period
             )
             ours = await settledness(session, self._service)
-        stripe: dict[str, TheirInvoice | None] = {}
-        for invoice in invoices:
-            if invoice.stripe_invoice_id is not None:
-                stripe[invoice.stripe_invoice_id] = await self._stripe.get(invoice.stripe_invoice_id)
+        stripe = await self._stripe_side([i.stripe_invoice_id for i in invoices if i.stripe_invoice_id])
         differences = compare(
             [SentLetter(s["letter_id"], s["account_id"]) for s in letters["sent"]],
             usage,
@@ -107,3 +106,14 @@ class Reconciler:
             extra={"period": str(period), "settled": report.settled, "differences": len(differences)},
         )
         return report
+
+    async def _stripe_side(self, stripe_ids: list[str]) -> dict[str, TheirInvoice | None]:
+        """Stripe's invoices, a few requests in flight (the request budget still paces them)."""
+        gate = asyncio.Semaphore(STRIPE_IN_FLIGHT)
+
+        async def one(stripe_id: str) -> TheirInvoice | None:
+            async with gate:
+                return await self._stripe.get(stripe_id)
+
+        found = await asyncio.gather(*(one(i) for i in stripe_ids))
+        return dict(zip(stripe_ids, found, strict=True))
