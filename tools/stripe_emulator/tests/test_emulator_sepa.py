@@ -57,6 +57,8 @@ async def test_checkout_saves_an_iban_as_display_facts_and_a_mandate(emulator: E
     assert (pm.sepa_debit.last4, pm.sepa_debit.bank_code, pm.sepa_debit.country) == ("3000", "37040044", "DE")
     mandate = await emulator.stripe.v1.mandates.retrieve_async(mandate_id)
     assert mandate.payment_method == pm.id and mandate.status == "active"
+    shown = await emulator.http.get(mandate.payment_method_details.sepa_debit.url.removeprefix(emulator.url))
+    assert shown.status_code == 200 and "mandate" in shown.text.lower() and SUCCEEDS not in shown.text
     assert SUCCEEDS not in (await emulator.http.get("/_emulator/webhooks")).text
 
 

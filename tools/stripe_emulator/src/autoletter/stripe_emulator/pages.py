@@ -149,6 +149,16 @@ def router(em: Emulator) -> APIRouter:
             return page("Unknown action", "", 404)
         return await act(request, actions[action], f"/portal/{session_id}")
 
+    @pages.get("/mandate/{mandate_id}")
+    async def mandate_page(mandate_id: str) -> Response:
+        """What the customer accepted (the mandate's `url`): its reference and text, never the IBAN."""
+        mandate = em.state.mandates.get(mandate_id)
+        if mandate is None:
+            return page("Mandate not found", "", 404)
+        reference = mandate["payment_method_details"]["sepa_debit"]["reference"]
+        body = f"<p>SEPA Direct Debit mandate <b>{escape(reference)}</b> — {escape(mandate['status'])}</p>"
+        return page("Mandate", body + f"<p>{escape(MANDATE_TEXT)}</p>")
+
     @pages.get("/invoice/{invoice_id}")
     async def invoice_page(invoice_id: str) -> Response:
         invoice = em.state.invoices.get(invoice_id)
