@@ -93,7 +93,13 @@ async def test_every_route_refuses_other_accounts_and_forged_tokens_and_changes_
     found = await all_routes(system)
     assert len({r.service for r in found}) == 4 and len(found) > 15, found
     before = (await row_counts(database_url, schemas(system)), await views(system, VICTIM))
-    secrets_of_victim = [VICTIM, victim["letter_id"], j.PROFILE["email"], j.PROFILE["name"]]
+    secrets_of_victim = [
+        VICTIM,
+        victim["letter_id"],
+        j.PROFILE["email"],
+        j.PROFILE["name"],
+        system.jwt_secret,
+    ]
     forged = forged_tokens(system.jwt_secret, VICTIM)
     wrong: list[str] = []
 

@@ -91,3 +91,10 @@ def test_an_invoice_payments_knows_and_we_do_not_is_a_difference() -> None:
 def test_counts_name_every_kind() -> None:
     found = compare(SENT, [], [], {}, {})
     assert counts(found) == {k.value: (2 if k is Kind.LETTER_WITHOUT_USAGE else 0) for k in Kind}
+
+
+def test_a_late_line_billed_on_the_next_months_invoice_is_not_a_difference() -> None:
+    """A letter of this month recorded after its close is on next month's invoice (not one of this
+    month's): its line points at an invoice we have, and this month's invoice still adds up."""
+    late = UsageLine("l3", "acc", "inv-of-next-month", True)
+    assert kinds(sent=[*SENT, SentLetter("l3", "acc")], usage=[*USAGE, late]) == []
