@@ -87,6 +87,10 @@ async def test_a_period_that_has_not_ended_is_refused(system: System) -> None:
         assert response.status_code == 409 and response.json()["error"] == "period_not_ended", response.text
         response = await invoicing.post("/v1/ops/reconciliations", json={"period": "2026-13"})
         assert response.status_code == 422, response.text
+    for service in ("profile", "payments", "letters", "invoicing"):  # the role first, then the input
+        async with system.client(service, "a-customer") as customer:
+            response = await customer.get("/v1/ops/reconciliation", params={"period": "not-a-month"})
+            assert response.status_code == 403, (service, response.text)
 
 
 async def _states(system: System, account: str, expected: list[str]) -> bool:

@@ -25,7 +25,7 @@ from autoletter.runtime import stripe_api
 from autoletter.runtime.auth import CurrentPrincipal, require_ops
 from autoletter.runtime.clock import Clock
 from autoletter.runtime.http import ApiError
-from autoletter.runtime.reconciliation import PERIOD_PATTERN, PeriodQuery, settledness
+from autoletter.runtime.reconciliation import OPS_ONLY, PERIOD_PATTERN, PeriodQuery, settledness
 
 if TYPE_CHECKING:
     from autoletter.invoicing.bootstrap import InvoicingRuntime
@@ -65,7 +65,7 @@ def _period(text: str) -> Period:
         raise ApiError(422, "validation_error", str(exc), {"period": str(exc)}) from exc
 
 
-router = APIRouter(tags=["ops"])
+router = APIRouter(tags=["ops"], dependencies=[OPS_ONLY])
 
 
 class ReconcileRequest(BaseModel):

@@ -10,10 +10,10 @@ from sqlalchemy import select
 
 from autoletter.letters.adapters.tables import letters
 from autoletter.runtime.auth import CurrentPrincipal, require_ops
-from autoletter.runtime.reconciliation import Month, PeriodQuery, settledness
+from autoletter.runtime.reconciliation import OPS_ONLY, Month, PeriodQuery, settledness
 from autoletter.runtime.service import RuntimeDep
 
-router = APIRouter(tags=["ops"])
+router = APIRouter(tags=["ops"], dependencies=[OPS_ONLY])
 
 
 @router.get("/v1/ops/reconciliation")

@@ -10,10 +10,10 @@ from sqlalchemy import func, select
 
 from autoletter.payments.adapters.tables import invoices, stripe_events
 from autoletter.runtime.auth import CurrentPrincipal, require_ops
-from autoletter.runtime.reconciliation import Month, PeriodQuery, settledness
+from autoletter.runtime.reconciliation import OPS_ONLY, Month, PeriodQuery, settledness
 from autoletter.runtime.service import RuntimeDep
 
-router = APIRouter(tags=["ops"])
+router = APIRouter(tags=["ops"], dependencies=[OPS_ONLY])
 
 
 @router.get("/v1/ops/reconciliation")

@@ -8,10 +8,10 @@ from typing import Any
 from fastapi import APIRouter
 
 from autoletter.runtime.auth import CurrentPrincipal, require_ops
-from autoletter.runtime.reconciliation import Month, PeriodQuery, settledness
+from autoletter.runtime.reconciliation import OPS_ONLY, Month, PeriodQuery, settledness
 from autoletter.runtime.service import RuntimeDep
 
-router = APIRouter(tags=["ops"])
+router = APIRouter(tags=["ops"], dependencies=[OPS_ONLY])
 
 
 @router.get("/v1/ops/reconciliation")
