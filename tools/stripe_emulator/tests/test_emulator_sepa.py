@@ -138,3 +138,16 @@ async def test_an_iban_added_in_the_portal_gets_a_mandate_and_an_unknown_one_is_
         f"/_emulator/portal/{customer_id}/payment-methods", json={"iban": "DE00123456780000000000"}
     )
     assert refused.status_code == 400 and "DE00123456780000000000" not in refused.text
+
+
+def test_a_snapshot_saved_before_debits_existed_still_loads() -> None:
+    """The state file outlives emulator versions: fields added since take their defaults."""
+    import pickle
+
+    from autoletter.stripe_emulator.state import State
+
+    old = State()
+    for name in ("charges", "disputes", "mandates", "debit_steps"):
+        del old.__dict__[name]
+    loaded = pickle.loads(pickle.dumps(old))  # noqa: S301 - our own bytes
+    assert (loaded.charges, loaded.disputes, loaded.mandates, loaded.debit_steps) == ({}, {}, {}, [])
