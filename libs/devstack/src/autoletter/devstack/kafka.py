@@ -7,6 +7,7 @@ import shutil
 import subprocess
 import uuid
 from dataclasses import dataclass
+from functools import partial
 from importlib import resources
 from pathlib import Path
 
@@ -126,6 +127,94 @@ def start(
     proc = ServerProcess("kafka", [*jvm, "kafka.Kafka", str(props)], data_dir / "kafka.log", open_files=True)
     proc.wait_until(lambda: proc.log_contains(_READY), timeout, "started")
     return KafkaServer(bootstrap=f"127.0.0.1:{port}", process=proc, data_dir=data_dir)
+
+
+@dataclass
+class KafkaCluster:
+    """Several KRaft nodes (each broker and controller) with one cluster id and one quorum."""
+
+    nodes: list[KafkaServer]
+
+    @property
+    def bootstrap(self) -> str:
+        return ",".join(n.bootstrap for n in self.nodes)
+
+    def stop(self) -> None:
+        for node in self.nodes:
+            node.stop()
+
+
+def start_cluster(data_root: Path, nodes: int = 3, timeout: float = 180.0) -> KafkaCluster:
+    """The production topology on one machine (DESIGN §10): `nodes` combined KRaft nodes, each with its
+    ports and data directory and 512 MB of heap; topics default to replication factor 3 with
+    min.insync.replicas 2, internal topics replicated too."""
+    libs = ensure_jars()
+    java = shutil.which("java")
+    if java is None:
+        raise RuntimeError("Java 17+ is needed for Apache Kafka")
+    ports = [(free_port(), free_port()) for _ in range(nodes)]
+    voters = ",".join(f"{i + 1}@127.0.0.1:{c}" for i, (_, c) in enumerate(ports))
+    cluster_id = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+    replicas = min(nodes, 3)
+    started: list[KafkaServer] = []
+    procs = []
+    for i, (port, controller_port) in enumerate(ports):
+        data_dir = data_root / f"node-{i + 1}"
+        data_dir.mkdir(parents=True, exist_ok=True)
+        props = data_dir / "server.properties"
+        props.write_text(
+            _cluster_properties(data_dir / "logs", i + 1, port, controller_port, voters, replicas)
+        )
+        (data_dir / "log4j2.properties").write_text(_LOG4J2)
+        jvm = [
+            java,
+            "-Xms128m",
+            "-Xmx512m",
+            f"-Dlog4j2.configurationFile={data_dir / 'log4j2.properties'}",
+            "-cp",
+            f"{libs}/*",
+        ]
+        # A static quorum (controller.quorum.voters): formatted without --standalone (PITFALLS).
+        subprocess.run(
+            [*jvm, "kafka.tools.StorageTool", "format", f"--cluster-id={cluster_id}", "-c", str(props)],
+            check=True,
+            capture_output=True,
+        )
+        proc = ServerProcess(
+            f"kafka-{i + 1}", [*jvm, "kafka.Kafka", str(props)], data_dir / "kafka.log", open_files=True
+        )
+        procs.append(proc)
+        started.append(KafkaServer(bootstrap=f"127.0.0.1:{port}", process=proc, data_dir=data_dir))
+    for proc in procs:  # all started first: none is ready before the quorum exists
+        proc.wait_until(partial(proc.log_contains, _READY), timeout, "started")
+    return KafkaCluster(started)
+
+
+def _cluster_properties(
+    log_dir: Path, node_id: int, port: int, controller_port: int, voters: str, replicas: int
+) -> str:
+    return f"""\
+process.roles=broker,controller
+node.id={node_id}
+listeners=PLAINTEXT://127.0.0.1:{port},CONTROLLER://127.0.0.1:{controller_port}
+advertised.listeners=PLAINTEXT://127.0.0.1:{port}
+controller.listener.names=CONTROLLER
+listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
+controller.quorum.voters={voters}
+log.dirs={log_dir}
+num.partitions=1
+auto.create.topics.enable=false
+default.replication.factor={replicas}
+min.insync.replicas={min(replicas, 2)}
+offsets.topic.replication.factor={replicas}
+offsets.topic.num.partitions=10
+transaction.state.log.replication.factor={replicas}
+transaction.state.log.min.isr={min(replicas, 2)}
+share.coordinator.state.topic.replication.factor={replicas}
+share.coordinator.state.topic.min.isr={min(replicas, 2)}
+group.initial.rebalance.delay.ms=0
+log.flush.interval.messages=1000000
+"""
 
 
 def _properties(log_dir: Path, port: int, controller_port: int) -> str:

@@ -37,7 +37,7 @@ def _security(settings: ServiceSettings) -> BaseSecurity | None:
 def create_broker(settings: ServiceSettings) -> KafkaBroker:
     """A broker that never creates topics (we provision them) and waits for in-flight handlers."""
     return KafkaBroker(
-        settings.kafka_bootstrap_servers,
+        settings.kafka_bootstrap_list,
         security=_security(settings),
         client_id=settings.service_name,
         allow_auto_create_topics=False,

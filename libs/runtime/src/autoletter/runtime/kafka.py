@@ -19,7 +19,7 @@ log = logging.getLogger(__name__)
 def connection_options(settings: KafkaSettings, client_id: str) -> dict[str, Any]:
     """Keyword arguments shared by every aiokafka client. Never log the result: it holds the password."""
     options: dict[str, Any] = {
-        "bootstrap_servers": settings.kafka_bootstrap_servers,
+        "bootstrap_servers": settings.kafka_bootstrap_list,
         "client_id": client_id,
         "security_protocol": settings.kafka_security_protocol.value,
     }

@@ -65,6 +65,11 @@ class KafkaSettings(BaseSettings):
         default=True, description="Idempotent producer (off for brokers without it, e.g. Tansu)."
     )
 
+    @property
+    def kafka_bootstrap_list(self) -> list[str]:
+        """The bootstrap servers as a list: aiokafka reads a comma-separated string as one host."""
+        return [host.strip() for host in self.kafka_bootstrap_servers.split(",") if host.strip()]
+
 
 class ServiceSettings(KafkaSettings):
     """Settings every service has; subclasses set ``service_name`` and add their own fields."""

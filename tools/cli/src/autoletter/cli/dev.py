@@ -31,6 +31,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--dir", type=Path, default=Path(".autoletter/dev"), help="where data is kept")
     parser.add_argument("--fresh", action="store_true", help="start over: delete the data first")
     parser.add_argument("--no-console", action="store_true", help="do not start the web console")
+    parser.add_argument(
+        "--brokers",
+        type=int,
+        choices=(1, 3),
+        default=1,
+        help="3: a three-node Kafka cluster as in production (formatted anew at each start)",
+    )
+    parser.add_argument(
+        "--tracing",
+        action="store_true",
+        help="also run Jaeger (built once from Go modules) and export traces to it",
+    )
 
 
 def _interrupt(*_: object) -> None:
@@ -49,7 +61,16 @@ def _secret(path: Path, prefix: str) -> str:
     return path.read_text().strip()
 
 
-def _start_kafka(data: Path, stack: ExitStack) -> tuple[str, bool]:
+def _start_kafka(data: Path, stack: ExitStack, brokers: int = 1) -> tuple[str, bool]:
+    if shutil.which("java") and brokers > 1:
+        from autoletter.devstack import kafka
+
+        # Formatted anew at each start (its ports are free ones): this run's events are not kept.
+        shutil.rmtree(data / "kafka-cluster", ignore_errors=True)
+        say(f"starting a {brokers}-node Apache Kafka cluster (KRaft; replication 3, min in-sync 2) ...")
+        cluster = kafka.start_cluster(data / "kafka-cluster", nodes=brokers)
+        stack.callback(cluster.stop)
+        return cluster.bootstrap, True
     if shutil.which("java"):
         from autoletter.devstack import kafka
 
@@ -95,7 +116,7 @@ def run(args: argparse.Namespace) -> int:
         say("starting PostgreSQL ...")
         pg = postgres.start(data / "pgdata", port=POSTGRES_PORT)
         stack.callback(pg.stop)
-        bootstrap, durable = _start_kafka(data, stack)
+        bootstrap, durable = _start_kafka(data, stack, args.brokers)
         if durable:
             say(f"data kept in {data} (use --fresh to start over)")
 
@@ -110,6 +131,7 @@ def run(args: argparse.Namespace) -> int:
             "AUTOLETTER_DATABASE_URL": pg.url,
             "AUTOLETTER_KAFKA_BOOTSTRAP_SERVERS": bootstrap,
             "AUTOLETTER_KAFKA_IDEMPOTENT_PRODUCER": "true" if durable else "false",
+            "AUTOLETTER_KAFKA_REPLICATION_FACTOR": str(min(args.brokers, 3)),
             "AUTOLETTER_JWT_SECRET": jwt_secret,
             "AUTOLETTER_CLOCK_OFFSET_FILE": str(clock_file),
             "AUTOLETTER_LOG_JSON": "true",
@@ -120,6 +142,15 @@ def run(args: argparse.Namespace) -> int:
             "PAYMENTS_CHECKOUT_CANCEL_URL": f"http://127.0.0.1:{PORTS['console']}/billing?setup=cancelled",
             "PAYMENTS_PORTAL_RETURN_URL": f"http://127.0.0.1:{PORTS['console']}/billing",
         }
+        traces_ui = ""
+        if args.tracing:
+            from autoletter.devstack import jaeger
+
+            say("starting Jaeger ...")
+            viewer = jaeger.start(logs, say=say)
+            stack.callback(viewer.stop)
+            env["AUTOLETTER_OTLP_ENDPOINT"] = viewer.otlp_endpoint
+            traces_ui = f"\n  traces        {viewer.ui_url}   (Jaeger: find a letter by its trace id)"
         emulator_url: str | None = None
         real_key = os.environ.get("STRIPE_API_KEY", "")
         if real_key.startswith("sk_test_") and os.environ.get("STRIPE_WEBHOOK_SECRET"):
@@ -197,7 +228,7 @@ AutoLetter is running (logs in {logs}):
   invoicing     http://127.0.0.1:{PORTS["invoicing"]}/docs
   stripe        http://127.0.0.1:{EMULATOR_PORT}/_emulator/   (emulator: customers, invoices, webhooks)
   kafka         {bootstrap}
-  postgres      {pg.url}
+  postgres      {pg.url}{traces_ui}
 
   other commands need no settings here: uv run autoletter token --account demo | account demo |
     billing close --period YYYY-MM | clock show | clock advance 3d | dlq list | stripe-events list
