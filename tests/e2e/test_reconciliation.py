@@ -7,6 +7,7 @@ Its own system (module-scoped): the damage done here must not reach other journe
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 
 import journeys as j
 from reconciliation_checks import assert_reconciled, reconcile
@@ -106,3 +107,37 @@ async def _daily_report_clean(system: System, period: str) -> bool:
         return False
     report = response.json()
     return bool(report["settled"]) and report["counts"] == {}
+
+
+async def test_a_lost_dispute_and_its_paid_recovery_invoice_reconcile_without_difference(
+    system: System,
+) -> None:
+    """Our `disputed` invoice sits beside Stripe's `paid` one (the dispute lost), and the recovery
+    invoice, which bills no letters, is on every side: the month adds up (DESIGN §5)."""
+    from test_sepa_journeys import DISPUTED, SETTLES, billed_and_debited, invoicing_view
+
+    account = f"sepa-{uuid.uuid4().hex[:10]}"
+    customer_id, _ = await billed_and_debited(system, account, DISPUTED)
+    [issued] = await j.events(system, "invoicing.events", account, "InvoiceIssued")
+    await system.advance(SETTLES + timedelta(days=15))  # paid, charged back 14 days later, lost a day after
+    await j.events(system, "payments.events", account, "PaymentDisputed", dispute_status="lost")
+
+    async def recovery_issued() -> bool:
+        return len((await invoicing_view(system, account))["recovery_invoices"]) == 1
+
+    await wait_for(recovery_issued, 30, "the recovery invoice")
+    async with system.emulator() as emulator:  # a new method, made default after the dispute, pays it
+        added = await emulator.post(
+            f"/_emulator/portal/{customer_id}/payment-methods", json={"card": j.GOOD_CARD, "default": True}
+        )
+        assert added.status_code == 200, added.text
+    await j.events(system, "payments.events", account, "PaymentSucceeded", count=2)
+
+    async def recovery_paid() -> bool:
+        view = await invoicing_view(system, account)
+        return [i["state"] for i in view["recovery_invoices"]] == ["paid"]
+
+    await j.consumer_caught_up(system, "invoicing.payments", "payments.events")
+    await wait_for(recovery_paid, 30, "the recovery invoice paid in invoicing")
+    report = await assert_reconciled(system, str(issued.period))  # type: ignore[attr-defined]
+    assert report["checked"]["invoices"] >= 2, report  # the disputed invoice and its recovery
