@@ -180,11 +180,14 @@ async def test_a_lost_dispute_is_overdue_until_its_recovery_is_paid_from_a_new_m
     await system.advance(timedelta(days=14))  # the customer's bank charges the debit back
     await j.events(system, "payments.events", account, "PaymentDisputed", dispute_status="opened")
     assert await statuses_of(system, account, "standard") == [("active", "activated")]  # opened: a warning
+    [warning] = (await overview(system, account))["open_disputes"]
+    assert warning["invoice_id"] == str(paid.invoice_id)  # type: ignore[attr-defined]
 
     await system.advance(timedelta(days=1))  # SEPA chargebacks cannot be contested: lost
     [lost] = await j.events(system, "payments.events", account, "PaymentDisputed", dispute_status="lost")
     assert lost.amount_cents == paid.amount_cents  # type: ignore[attr-defined]
     assert (await statuses_of(system, account, "standard"))[-1] == ("overdue", "payment_disputed")
+    assert not (await overview(system, account))["open_disputes"]  # decided: now it is owed again
 
     async def recovery_issued() -> bool:
         found = (await invoicing_view(system, account))["recovery_invoices"]

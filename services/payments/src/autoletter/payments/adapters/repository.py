@@ -354,6 +354,22 @@ async def outstanding_invoices(session: AsyncSession, account_id: str) -> list[I
     return [_invoice(r) for r in rows]
 
 
+async def opened_disputes(session: AsyncSession, account_id: str) -> list[InvoiceRecord]:
+    """Paid invoices whose payment is disputed and not decided yet (the console warns)."""
+    rows = (
+        await session.execute(
+            select(invoices)
+            .where(
+                invoices.c.account_id == account_id,
+                invoices.c.state == InvoiceState.PAID.value,
+                invoices.c.dispute_status == DisputeStatus.OPENED.value,
+            )
+            .order_by(invoices.c.period, invoices.c.service)
+        )
+    ).all()
+    return [_invoice(r) for r in rows]
+
+
 async def count_unpaid_final(session: AsyncSession, account_id: str, service: Service) -> int:
     return int(
         (

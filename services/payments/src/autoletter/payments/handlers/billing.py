@@ -133,4 +133,17 @@ async def overview(session: AsyncSession, account_id: str) -> dict[str, Any]:
         "services": services,
         "outstanding_invoices": outstanding,
         "new_payment_method_needed": needed,
+        # Disputes opened on paid invoices: nothing changes until they close, but the customer is told.
+        "open_disputes": [
+            {
+                "invoice_id": str(i.ref.invoice_id),
+                "stripe_invoice_id": i.stripe_invoice_id,
+                "service": i.ref.service.value,
+                "period": i.ref.period,
+                "amount_cents": i.amount_cents,
+                "currency": i.currency,
+                "dispute_id": i.dispute_id,
+            }
+            for i in (await repository.opened_disputes(session, account_id) if account else [])
+        ],
     }
