@@ -21,6 +21,7 @@ import pytest
 from security_checks import ANY_ACCOUNT, PUBLIC, Route, findings, forged_tokens, routes
 from system import SERVICES, System, body
 
+from autoletter.runtime.testing import wait_for
 from autoletter.stripe_emulator.cards import CARDS
 from autoletter.stripe_emulator.ibans import IBANS
 
@@ -39,6 +40,24 @@ async def victim(system: System) -> dict[str, str]:
     await j.events(system, "letters.events", VICTIM, "LetterSent")
     await j.consumer_caught_up(system, "invoicing.usage", "letters.events")
     return {"account_id": VICTIM, "letter_id": receipt["letter_id"], "service": "standard"}
+
+
+async def quiet(system: System) -> None:
+    """Nothing in flight: Stripe's webhooks delivered, and every service settled (no unpublished
+    event, no consumer lag, no stored Stripe event waiting), so row counts only move if we move them."""
+    async with system.emulator() as emulator:
+        drained = await emulator.post("/_emulator/webhooks/drain", json={"timeout": 30})
+        assert body(drained)["drained"] is True, drained.text
+
+    async def settled() -> bool:
+        for service in SERVICES:
+            async with system.client(service, "ops-person", ops=True) as client:
+                side = body(await client.get("/v1/ops/reconciliation", params={"period": "2020-01"}))
+            if not side["settled"]:
+                return False
+        return True
+
+    await wait_for(settled, 60, "every service settled")
 
 
 async def all_routes(system: System) -> list[Route]:
@@ -92,6 +111,7 @@ async def test_every_route_refuses_other_accounts_and_forged_tokens_and_changes_
 ) -> None:
     found = await all_routes(system)
     assert len({r.service for r in found}) == 4 and len(found) > 15, found
+    await quiet(system)
     before = (await row_counts(database_url, schemas(system)), await views(system, VICTIM))
     secrets_of_victim = [
         VICTIM,
@@ -151,6 +171,7 @@ async def test_every_route_refuses_other_accounts_and_forged_tokens_and_changes_
 async def test_the_webhook_without_a_signature_is_refused_and_stores_nothing(
     system: System, database_url: str
 ) -> None:
+    await quiet(system)
     before = await row_counts(database_url, schemas(system))
     async with httpx.AsyncClient(base_url=system.urls["payments"], timeout=30) as client:
         response = await client.post(
