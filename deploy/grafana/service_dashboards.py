@@ -275,14 +275,30 @@ def invoicing() -> db.Dashboard:
             )
         )
     )
-    reconciliation = db.Row("Reconciliation").with_panel(
-        graph(
-            "Reconciliation differences",
-            "Differences in the latest reconciliation of each period, by kind (letters, usage, invoices, "
-            "payments and Stripe compared daily; `autoletter reconcile --period` prints them). Alert "
-            "ReconciliationDifferences when any stays above 0.",
-            [("max by (kind) (autoletter_reconciliation_differences)", "{{kind}}")],
-            width=24,
+    reconciliation = (
+        db.Row("Reconciliation")
+        .with_panel(
+            graph(
+                "Reconciliation differences",
+                "Differences in the latest reconciliation of each period, by kind (letters, usage, invoices, "
+                "payments and Stripe compared daily; `autoletter reconcile --period` prints them). Alert "
+                "ReconciliationDifferences when any stays above 0.",
+                [("max by (kind) (autoletter_reconciliation_differences)", "{{kind}}")],
+            )
+        )
+        .with_panel(
+            graph(
+                "Reconciliation passes per hour",
+                "Scheduled passes that compared at least one period, and those that failed (a side "
+                "unreachable, Stripe or the database); a failed pass is tried again at the next check. "
+                "Alert ReconciliationFailing after 3 failures in an hour.",
+                [
+                    (
+                        "sum by (outcome) (increase(autoletter_reconciliation_runs_total[1h]))",
+                        "{{outcome}}",
+                    )
+                ],
+            )
         )
     )
     return _service(

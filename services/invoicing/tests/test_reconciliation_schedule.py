@@ -3,6 +3,7 @@ runs it, again at every check while a report is unsettled or has differences."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 from typing import Any
 from uuid import uuid4
@@ -11,8 +12,10 @@ from conftest import NOW, Prepared
 
 from autoletter.invoicing.adapters import reconciliation_repo as repo
 from autoletter.invoicing.adapters import runs_repo
+from autoletter.invoicing.adapters.reconciliation_sources import SideUnavailable
 from autoletter.invoicing.domain.period import Period
 from autoletter.invoicing.entrypoints import reconciliation
+from autoletter.runtime.testing import wait_for
 
 LAST_MONTH = Period.containing(NOW).previous()
 
@@ -82,3 +85,23 @@ async def test_a_lapsed_lease_is_taken_over(prepared: Prepared) -> None:
         assert await repo.take_lease(session, reconciliation.DAILY_JOB, uuid4(), timedelta(0))
     async with prepared.runtime.sessions.begin() as session:
         assert await repo.take_lease(session, reconciliation.DAILY_JOB, uuid4(), timedelta(minutes=5))
+
+
+class FailingReconciler:
+    async def run(self, period: Period) -> Any:
+        raise SideUnavailable("letters at http://127.0.0.1:9: ConnectError")
+
+
+async def test_a_failing_pass_is_counted_and_leaves_the_lease_to_the_next_one(prepared: Prepared) -> None:
+    await _closed(prepared, LAST_MONTH)
+    prepared.runtime.reconciler = FailingReconciler()  # type: ignore[assignment]
+    failed = reconciliation.RUNS.labels("failed")
+    before = failed._value.get()
+    task = asyncio.create_task(reconciliation.reconciliation_schedule(prepared.runtime))
+    try:
+        await wait_for(lambda: failed._value.get() > before, 10, "the failed pass counted")
+    finally:
+        task.cancel()
+    async with prepared.runtime.sessions.begin() as session:
+        assert await repo.take_lease(session, reconciliation.DAILY_JOB, uuid4(), timedelta(minutes=5))
+    assert await reconciliation.due_periods(prepared.runtime) == [LAST_MONTH]  # nothing stored: due

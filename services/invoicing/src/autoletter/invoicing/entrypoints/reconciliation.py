@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any, cast
 from uuid import uuid4
 
 from fastapi import APIRouter, Request
-from prometheus_client import Gauge
+from prometheus_client import Counter, Gauge
 from pydantic import BaseModel, Field
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -37,6 +37,13 @@ DIFFERENCES = Gauge(
     "Differences found by the latest reconciliation of each period, by kind.",
     ["kind"],
 )
+RUNS = Counter(
+    "autoletter_reconciliation_runs",
+    "Scheduled reconciliation passes, by outcome (failed: a side unreachable, Stripe or the database).",
+    ["outcome"],
+)
+for _outcome in ("ok", "failed"):
+    RUNS.labels(_outcome)  # both series exist from the start, at 0
 DAILY_JOB = "daily"
 #: No heartbeat: a comparison takes seconds, and a duplicate run only rewrites the same report.
 LEASE_TTL = timedelta(minutes=10)
@@ -186,7 +193,9 @@ async def scheduled_reconciliation(runtime: InvoicingRuntime) -> int:
 async def reconciliation_schedule(runtime: InvoicingRuntime) -> None:
     while runtime.settings.reconciliation_schedule_enabled:
         try:
-            await scheduled_reconciliation(runtime)
+            if await scheduled_reconciliation(runtime):
+                RUNS.labels("ok").inc()
         except Exception:
+            RUNS.labels("failed").inc()  # a pass that keeps failing alerts (ReconciliationFailing)
             log.exception("scheduled_reconciliation_failed")  # the next check tries again
         await asyncio.sleep(runtime.settings.reconciliation_check_interval_s)
