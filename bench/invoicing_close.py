@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import sys
 import tempfile
 import time
 import uuid
@@ -23,6 +24,9 @@ from autoletter.invoicing.adapters.tables import customers
 from autoletter.invoicing.bootstrap import close_period, create_runtime
 from autoletter.invoicing.settings import InvoicingSettings
 from autoletter.runtime.clock import FrozenClock
+
+sys.path.insert(0, str(Path(__file__).parent))
+from _results import report
 
 NOV = datetime(2026, 11, 2, tzinfo=UTC)
 
@@ -95,10 +99,20 @@ async def main(account_services: int, rate: float, concurrency: int) -> None:
         print(f"run: {result.status}, issued {result.issued} (rows issued: {issued}), failed {result.failed}")
         print(f"close took {elapsed:.1f} s; Stripe requests: {requests} {dict(stats.requests)}")
         print(f"retries: {dict(stats.retries) or 0}")
-        print(f"Stripe requests per invoice: {requests / max(result.issued, 1):.2f}")
+        per_invoice = requests / max(result.issued, 1)
+        print(f"Stripe requests per invoice: {per_invoice:.2f}")
+        report(
+            "close: Stripe requests per invoice (3.0 is the floor)",
+            per_invoice,
+            3.0,
+            "req",
+            1.0,
+            ratio=3.0 / per_invoice,
+        )
         print(f"this process used {cpu:.1f} s of CPU ({cpu / requests * 1000:.1f} ms per Stripe request)")
         achieved = requests / elapsed
         print(f"achieved {achieved:.1f} req/s = {achieved / rate:.1%} of the configured rate")
+        report("close: share of the Stripe request budget used", achieved, rate, "req/s", 0.9)
 
 
 if __name__ == "__main__":

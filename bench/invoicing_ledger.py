@@ -27,6 +27,9 @@ from autoletter.devstack import servers
 from autoletter.invoicing.bootstrap import create_runtime
 from autoletter.invoicing.settings import InvoicingSettings
 
+sys.path.insert(0, str(Path(__file__).parent))
+from _results import report
+
 START = datetime(2026, 11, 1, tzinfo=UTC)
 
 
@@ -130,6 +133,7 @@ async def main(count: int, batch_size: int) -> None:
         rate = f"{count / ledger:,.0f} letters/s ({ledger:.2f} s)"
         print(f"ledger through the invoicing consumer into PostgreSQL: {rate}")
         print(f"ratio ledger/raw: {raw / ledger:.2f} (target >= 0.2)")
+        report("ledger (LetterSent -> usage lines)", count / ledger, count / raw, "msg/s", 0.35)
 
 
 if __name__ == "__main__":

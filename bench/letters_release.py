@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 sys.path.insert(0, str(Path(__file__).parent))
 sys.path.insert(0, str(Path(__file__).parents[1] / "services" / "letters" / "tests"))
+from _results import report
 from _servers import kafka_and_postgres
 from letters_testkit import pdf, recipient, status_changed
 
@@ -172,6 +173,7 @@ async def main(count: int, spool_root: str | None) -> None:
         print(f"raw aiokafka produce (acks=all, idempotent): {count / raw:,.0f} msg/s ({raw:.2f} s)")
         print(f"release -> LetterSent on Kafka: {count / released:,.0f} letters/s ({released:.2f} s)")
         print(f"ratio release/raw: {raw / released:.3f}")
+        report("letters release (held -> LetterSent)", count / released, count / raw, "letters/s", 0.5)
 
 
 if __name__ == "__main__":

@@ -24,6 +24,7 @@ from autoletter.runtime.service import ServiceRuntime
 sys.path.insert(0, str(Path(__file__).parent))
 sys.path.insert(0, str(Path(__file__).parents[1] / "tests" / "runtime"))
 import sample_service as sample
+from _results import report
 from _servers import kafka_and_postgres
 from test_outbox import letter_sent
 
@@ -151,6 +152,7 @@ async def main(count: int) -> None:
             f"consumer in its own process: {count / split:,.0f} msg/s ({split:.2f} s),"
             f" ratio {raw / split:.2f}"
         )
+        report("outbox (consumer in its own process)", count / split, count / raw, "msg/s", 0.4)
 
 
 if __name__ == "__main__":

@@ -17,6 +17,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
 sys.path.insert(0, str(Path(__file__).parents[1] / "tests" / "e2e"))
 sys.path.insert(0, str(Path(__file__).parents[1] / "tests" / "runtime"))
+from _results import report
 from _servers import kafka_and_postgres
 from otlp_receiver import otlp_receiver
 
@@ -55,6 +56,7 @@ def main(count: int) -> None:
         print(f"tracing off (sampled 0, context propagated): {count / off:,.0f} msg/s ({off:.2f} s)")
         print(f"tracing on (every span exported over OTLP/HTTP): {count / on:,.0f} msg/s ({on:.2f} s)")
         print(f"ratio on/off: {off / on:.2f} (target >= 0.9)")
+        report("tracing on vs off (outbox path)", count / on, count / off, "msg/s", 0.9)
 
 
 if __name__ == "__main__":
