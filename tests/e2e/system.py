@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import secrets
+import signal
 import sys
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -38,6 +39,18 @@ class System:
     logs: Path | None = None
     #: The spans the services exported, when the system was started with a receiver.
     traces: Receiver | None = None
+    #: The services' running processes, and how to start one again after `kill`.
+    processes: dict[str, ServerProcess] = field(default_factory=dict)
+    starter: Callable[[str], ServerProcess] | None = None
+
+    def kill(self, name: str) -> None:
+        """The service's process dies at once (SIGKILL): no graceful shutdown, nothing flushed."""
+        self.processes[name].stop(timeout=0, sig=signal.SIGKILL)
+
+    def start_again(self, name: str) -> None:
+        assert self.starter is not None
+        self.processes[name] = self.starter(name)
+        self.processes[name].wait_until(lambda: _ready(f"{self.urls[name]}/readyz"), 120, "ready")
 
     def token(self, account_id: str, *, ops: bool = False) -> str:
         return mint_token(
@@ -143,15 +156,21 @@ def running_system(
             env={"STRIPE_EMULATOR_WEBHOOK_SECRET": webhook_secret},
         )
         stack.callback(emulator.stop)
-        procs = {}
-        for name in SERVICES:
-            procs[name] = ServerProcess(
+
+        def start(name: str) -> ServerProcess:
+            proc = ServerProcess(
                 name,
                 [sys.executable, "-m", "autoletter.cli.main", "serve", name],
                 logs / f"{name}.log",
                 env=env,
             )
-            stack.callback(procs[name].stop)
+            stack.callback(proc.stop)
+            return proc
+
+        procs = system.processes
+        for name in SERVICES:
+            procs[name] = start(name)
+        system.starter = start
         emulator.wait_until(lambda: _ready(f"{system.emulator_url}/_emulator/clock"), 60, "ready")
         for name, proc in procs.items():
             proc.wait_until(lambda name=name: _ready(f"{system.urls[name]}/readyz"), 120, "ready")

@@ -6,6 +6,8 @@ time moves with the system's clock (every service and the emulator's test clock 
 
 from __future__ import annotations
 
+import asyncio
+import time
 import uuid
 from datetime import timedelta
 from pathlib import Path
@@ -171,7 +173,31 @@ async def _only_sent_once(system: System, account: str, letter_id: str) -> bool:
     return [str(e.letter_id) for e in sent].count(letter_id) == 1  # type: ignore[attr-defined]
 
 
-async def test_a_lost_dispute_is_overdue_until_its_recovery_is_paid_from_a_new_method(system: System) -> None:
+async def kill_invoicing_once_the_recovery_is_recorded(
+    system: System, database_url: str, account: str
+) -> str:
+    """SIGKILL invoicing the moment its recovery row exists (most often before or while the worker
+    issues it in Stripe); returns the row's state then."""
+    schema = f"{system.topic_prefix.removesuffix('.')}_invoicing"
+    connection = await asyncpg.connect(database_url.replace("postgresql+asyncpg://", "postgresql://"))
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            row = await connection.fetchrow(
+                f'SELECT state FROM "{schema}".recovery_invoices WHERE account_id = $1', account
+            )
+            if row is not None:
+                system.kill("invoicing")
+                return str(row["state"])
+            await asyncio.sleep(0.005)
+    finally:
+        await connection.close()
+    raise AssertionError("no recovery invoice recorded")
+
+
+async def test_a_lost_dispute_is_overdue_until_its_recovery_is_paid_from_a_new_method(
+    system: System, database_url: str
+) -> None:
     account = new_account()
     customer_id, _ = await billed_and_debited(system, account, DISPUTED)
     await system.advance(SETTLES)
@@ -184,6 +210,9 @@ async def test_a_lost_dispute_is_overdue_until_its_recovery_is_paid_from_a_new_m
     assert warning["invoice_id"] == str(paid.invoice_id)  # type: ignore[attr-defined]
 
     await system.advance(timedelta(days=1))  # SEPA chargebacks cannot be contested: lost
+    # Invoicing is killed in the middle; started again, it still makes exactly one recovery invoice.
+    await kill_invoicing_once_the_recovery_is_recorded(system, database_url, account)
+    await asyncio.to_thread(system.start_again, "invoicing")
     [lost] = await j.events(system, "payments.events", account, "PaymentDisputed", dispute_status="lost")
     assert lost.amount_cents == paid.amount_cents  # type: ignore[attr-defined]
     assert (await statuses_of(system, account, "standard"))[-1] == ("overdue", "payment_disputed")
