@@ -41,3 +41,25 @@ async def test_committed_event_is_published_and_consumed_once(
             return len(await sample.effects(rt)) == 1
 
         await wait_for(consumed, 30, "the consumer to record the effect")
+
+
+async def test_the_api_docs_load_without_a_cdn(database_url: str, db_schema: str) -> None:
+    """/docs and /redoc reference only files the service serves itself (they work offline)."""
+    import re
+
+    import httpx
+    import sample_service as sample
+
+    rt = sample.runtime(sample.settings(database_url, db_schema, "127.0.0.1:9", "t."))
+    app = rt.create_app(title="sample")
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://svc") as client:
+        for page in ("/docs", "/redoc"):
+            html = (await client.get(page)).text
+            assets = re.findall(r'(?:src|href)="([^"]+\.(?:js|css|png))"', html) + re.findall(
+                r"url: '([^']+)'", html
+            )
+            assert assets, page
+            for asset in assets:
+                assert asset.startswith("/"), f"{page} loads {asset} from elsewhere"
+                assert (await client.get(asset)).status_code == 200, asset
+    await rt.engine.dispose()
