@@ -36,6 +36,7 @@ async def test_a_broker_killed_mid_stream_loses_nothing_and_applies_nothing_twic
                 await asyncio.sleep(0.02)  # a steady stream, so the kill lands in the middle of it
 
         writer = asyncio.create_task(write())
+
         async def handled(n: int) -> bool:
             return len(await sample.effects(rt)) >= n
 
