@@ -128,6 +128,7 @@ ERROR = {
     "not_failed": N_("Only a failed event can be replayed."),
     "internal_error": N_("Something went wrong on our side. Please try again in a moment."),
     "not_ready": N_("The service is starting. Please try again in a moment."),
+    "side_unavailable": N_("The figures cannot be compared right now. Please try again in a moment."),
     "service_unavailable": N_("A service is not answering right now. Please try again in a moment."),
     "unexpected_response": N_("A service answered unexpectedly. Please try again later."),
     "bad_metrics": N_("The service's figures cannot be read."),
