@@ -135,7 +135,7 @@ async def add_card_through_checkout(page: Page, system: System, console_url: str
     await page.wait_for_url(f"{system.emulator_url}/checkout/*")
     await expect(page.get_by_role("heading", name="Set up a payment method")).to_be_visible()
     await page.locator(f"input[name='card'][value='{j.GOOD_CARD}']").check()
-    await page.get_by_role("button", name="Save card").click()
+    await page.get_by_role("button", name="Save", exact=True).click()
     await page.wait_for_url(f"{console_url}/billing?setup=success")
     # No reload: the page itself asks until Stripe's confirmation has reached payments (30 s at most).
     await expect(page.get_by_test_id("payment-method")).to_contain_text("4242", timeout=35_000)

@@ -127,7 +127,7 @@ async def checkout_with_a_good_card(page: Page, system: System, add_label: str) 
     await add.click()
     await page.wait_for_url(f"{system.emulator_url}/checkout/*")
     await page.locator(f"input[name='card'][value='{j.GOOD_CARD}']").check()
-    await page.get_by_role("button", name="Save card").click()
+    await page.get_by_role("button", name="Save", exact=True).click()
     await page.wait_for_url(re.compile(r"/billing\?setup=success"))
     # No reload here: the page asks the console until the method is confirmed (30 s at most).
     await expect(page.get_by_test_id("payment-method")).to_contain_text("4242", timeout=35_000)

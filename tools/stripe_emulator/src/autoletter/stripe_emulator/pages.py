@@ -91,7 +91,7 @@ def router(em: Emulator) -> APIRouter:
         if session is None or session["status"] != "open":
             return page("This page is no longer available", "<p>The session is complete or unknown.</p>", 404)
         debit = "sepa_debit" in session["payment_method_types"]
-        body = f"<p>Save a card for future payments.</p><form method=post>{card_choices()}"
+        body = f"<p>Save a card or a bank account for future payments.</p><form method=post>{card_choices()}"
         body += iban_choices() if debit else ""
         body += f"<p><button>Save</button> <a href=/checkout/{session_id}/cancel>Cancel</a></p></form>"
         return page("Set up a payment method", body)
