@@ -193,6 +193,12 @@ async def test_only_ops_start_billing_runs_and_only_for_ended_periods(service: S
         "/v1/billing-runs", json={"period": "2026-11"}, headers=service.auth(f"a{unique}")
     )
     assert customer.status_code == 403
+    # The role comes before the input: a customer learns nothing from a 422.
+    for bad in ({"period": "not-a-month"}, {}):
+        refused = await service.client.post("/v1/billing-runs", json=bad, headers=service.auth(f"a{unique}"))
+        assert refused.status_code == 403, refused.text
+    not_a_run = await service.client.get("/v1/billing-runs/not-a-uuid", headers=service.auth(f"a{unique}"))
+    assert not_a_run.status_code == 403, not_a_run.text
     ops = service.auth("ops-user", "ops")
     current = await service.client.post("/v1/billing-runs", json={"period": "2026-12"}, headers=ops)
     assert current.status_code == 409 and current.json()["error"] == "period_not_ended"

@@ -38,6 +38,14 @@ async def test_a_failed_stripe_event_is_listed_and_replayed_by_ops_only(
 
     as_customer = await service.client.get("/v1/ops/stripe-events", headers=service.auth(account))
     assert as_customer.status_code == 403
+    # The role comes before the input: a customer gets 403, never a 422 about an id or a query.
+    for path in ("/v1/ops/stripe-events/not-an-event", "/v1/ops/stripe-events?limit=0"):
+        refused = await service.client.get(path, headers=service.auth(account))
+        assert refused.status_code == 403, refused.text
+    refused = await service.client.post(
+        "/v1/ops/stripe-events/not-an-event/replay", headers=service.auth(account)
+    )
+    assert refused.status_code == 403, refused.text
     listed = await service.client.get("/v1/ops/stripe-events", params={"state": "failed"}, headers=ops)
     assert listed.status_code == 200, listed.text
     mine = [e for e in listed.json()["events"] if e["event_id"] == event["id"]]

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 log = logging.getLogger(__name__)
@@ -22,6 +24,38 @@ class ApiError(Exception):
         self.error = error
         self.message = message
         self.details = details or {}
+
+
+class ErrorBody(BaseModel):
+    """Every error of every service (DESIGN §4)."""
+
+    error: str = Field(description="Machine-readable code, e.g. precondition_failed.")
+    message: str = Field(description="For a person.")
+    details: dict[str, Any] = Field(
+        description="422: one message per field path; otherwise facts about the error (may be empty)."
+    )
+
+
+_STATUS_DESCRIPTIONS = {
+    400: "Bad request",
+    401: "No valid bearer token",
+    403: "The token lacks the role this route needs",
+    404: "Not found, or not this token's account",
+    409: "Conflicts with the current state",
+    412: "The If-Match precondition failed",
+    413: "The body is too large",
+    415: "Unsupported media type",
+    422: "Invalid input: details lists each field",
+    503: "A dependency is unavailable: retry later",
+}
+
+
+def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI entries for the error answers a route can give, each with the error body's schema."""
+    return {
+        status: {"model": ErrorBody, "description": _STATUS_DESCRIPTIONS.get(status, "Error")}
+        for status in statuses
+    }
 
 
 def error_body(error: str, message: str, details: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -47,8 +81,39 @@ _STATUS_CODES = {
 }
 
 
+def _document_validation_errors(app: FastAPI) -> None:
+    """OpenAPI tells the truth about 422: FastAPI's default entry describes its own body
+    ({"detail": [...]}), which no service sends; every route that validates input is given ours."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        schema = build()
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        for path_item in schema.get("paths", {}).values():
+            for operation in path_item.values():
+                entry = operation.get("responses", {}).get("422")
+                if entry is None:
+                    continue
+                ref = entry.get("content", {}).get("application/json", {}).get("schema", {}).get("$ref", "")
+                if ref.endswith("/HTTPValidationError"):
+                    entry["description"] = _STATUS_DESCRIPTIONS[422]
+                    body = {"$ref": "#/components/schemas/ErrorBody"}
+                    entry["content"]["application/json"]["schema"] = body
+                    components.setdefault("ErrorBody", ErrorBody.model_json_schema())
+        if '/HTTPValidationError"' not in json.dumps(schema.get("paths", {})):
+            for unused in ("HTTPValidationError", "ValidationError"):
+                components.pop(unused, None)
+        app.openapi_schema = schema
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
 def install_error_handlers(app: FastAPI) -> None:
-    """Every error, in every service: {"error", "message", "details"}."""
+    """Every error, in every service: {"error", "message", "details"}, and so documented."""
+    _document_validation_errors(app)
 
     @app.exception_handler(ApiError)
     async def api_error(_: Request, exc: ApiError) -> JSONResponse:

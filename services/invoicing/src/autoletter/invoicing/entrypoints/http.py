@@ -5,13 +5,14 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Annotated, Any, cast
 from uuid import UUID
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, Field
 
+from autoletter.contracts.common import Service
 from autoletter.invoicing.domain.period import InvalidPeriod, Period
 from autoletter.invoicing.handlers import views
-from autoletter.runtime.auth import CurrentPrincipal, authorize_account, require_ops
-from autoletter.runtime.http import ApiError
+from autoletter.runtime.auth import CurrentPrincipal, Principal, authorize_account, require_ops
+from autoletter.runtime.http import ApiError, error_responses
 
 if TYPE_CHECKING:
     from autoletter.invoicing.bootstrap import InvoicingRuntime
@@ -34,10 +35,126 @@ class BillingRunRequest(BaseModel):
     period: str = Field(pattern=PERIOD_PATTERN, description="The month to close, YYYY-MM.")
 
 
+Timestamp = Annotated[str, Field(json_schema_extra={"format": "date-time"}, description="ISO 8601, UTC.")]
+Cents = Annotated[int, Field(ge=0)]
+
+
+class ServiceUsageOut(BaseModel):
+    service: Service
+    letters: int
+    sheets: int
+    amount_cents: int
+    billed_letters: int
+    currency: str
+
+
+class UsageOut(BaseModel):
+    account_id: str
+    period: str
+    services: list[ServiceUsageOut]
+
+
+class PriceOut(BaseModel):
+    service: Service
+    letter_cents: Cents
+    extra_sheet_cents: Cents
+    currency: str
+    effective_from: Timestamp
+
+
+class PricesOut(BaseModel):
+    at: Timestamp
+    services: list[PriceOut]
+
+
+class ChargeOut(BaseModel):
+    account_id: str
+    letter_id: UUID
+    service: Service
+    sent_at: Timestamp
+    sheets: int
+    letter_cents: int
+    extra_sheets: int
+    extra_sheet_cents: int
+    amount_cents: int
+    currency: str
+    period: str
+    invoice_id: UUID | None
+    invoice_state: str | None
+
+
+class InvoiceOut(BaseModel):
+    invoice_id: UUID
+    stripe_invoice_id: str | None
+    service: Service
+    period: str
+    state: str
+    letters: int
+    amount_cents: int
+    currency: str
+    issued_at: Timestamp | None
+
+
+class RecoveryInvoiceOut(BaseModel):
+    invoice_id: UUID
+    stripe_invoice_id: str | None
+    recovers_invoice_id: UUID
+    dispute_id: str
+    service: Service
+    period: str
+    state: str
+    amount_cents: int
+    currency: str
+
+
+class InvoicesOut(BaseModel):
+    account_id: str
+    invoices: list[InvoiceOut]
+    recovery_invoices: list[RecoveryInvoiceOut]
+
+
+class RunStartedOut(BaseModel):
+    run_id: UUID
+    period: str
+    status: str
+
+
+class RunProgressOut(BaseModel):
+    candidates: int
+    done: int
+    issued: int
+    carried_over: int
+    no_customer: int
+    failed: int
+
+
+class RunOut(BaseModel):
+    run_id: UUID
+    period: str
+    status: str
+    trigger: str
+    created_at: Timestamp
+    started_at: Timestamp | None
+    finished_at: Timestamp | None
+    progress: RunProgressOut
+    stripe_requests: int
+    error: str | None
+
+
+def _ops_only(principal: CurrentPrincipal) -> Principal:
+    require_ops(principal)
+    return principal
+
+
+#: The ops role is checked before the input: a customer gets 403, never a 422 about the body.
+OpsPrincipal = Annotated[Principal, Depends(_ops_only)]
+
 router = APIRouter(tags=["invoicing"])
 
 
-@router.get("/v1/accounts/{account_id}/usage")
+@router.get(
+    "/v1/accounts/{account_id}/usage", response_model=UsageOut, responses=error_responses(401, 404, 422)
+)
 async def get_usage(
     account_id: str,
     principal: CurrentPrincipal,
@@ -52,7 +169,7 @@ async def get_usage(
         return await views.usage(session, account_id, month, runtime.settings.currency)
 
 
-@router.get("/v1/prices")
+@router.get("/v1/prices", response_model=PricesOut, responses=error_responses(401))
 async def get_prices(principal: CurrentPrincipal, request: Request) -> dict[str, Any]:
     """The price list in force now: per service, the letter (first sheet) and each extra sheet, gross."""
     runtime = _runtime(request)
@@ -61,7 +178,11 @@ async def get_prices(principal: CurrentPrincipal, request: Request) -> dict[str,
     return views.prices(price_list, runtime.clock.now())
 
 
-@router.get("/v1/accounts/{account_id}/letters/{letter_id}/charge")
+@router.get(
+    "/v1/accounts/{account_id}/letters/{letter_id}/charge",
+    response_model=ChargeOut,
+    responses=error_responses(401, 404, 422),
+)
 async def get_letter_charge(
     account_id: str, letter_id: UUID, principal: CurrentPrincipal, request: Request
 ) -> dict[str, Any]:
@@ -74,7 +195,9 @@ async def get_letter_charge(
     return found
 
 
-@router.get("/v1/accounts/{account_id}/invoices")
+@router.get(
+    "/v1/accounts/{account_id}/invoices", response_model=InvoicesOut, responses=error_responses(401, 404)
+)
 async def get_invoices(account_id: str, principal: CurrentPrincipal, request: Request) -> dict[str, Any]:
     """The account's invoices and their states, newest period first."""
     authorize_account(principal, account_id)
@@ -82,12 +205,16 @@ async def get_invoices(account_id: str, principal: CurrentPrincipal, request: Re
         return await views.invoices(session, account_id)
 
 
-@router.post("/v1/billing-runs", status_code=202)
+@router.post(
+    "/v1/billing-runs",
+    status_code=202,
+    response_model=RunStartedOut,
+    responses=error_responses(401, 403, 409, 422),
+)
 async def start_billing_run(
-    body: BillingRunRequest, principal: CurrentPrincipal, request: Request
+    principal: OpsPrincipal, body: BillingRunRequest, request: Request
 ) -> dict[str, Any]:
     """Close a period (ops): answers at once with the run to follow."""
-    require_ops(principal)
     runtime = _runtime(request)
     period = _period(body.period)
     if period.end > runtime.clock.now():
@@ -96,10 +223,9 @@ async def start_billing_run(
     return {"run_id": str(run_id), "period": str(period), "status": "pending"}
 
 
-@router.get("/v1/billing-runs/{run_id}")
-async def get_billing_run(run_id: UUID, principal: CurrentPrincipal, request: Request) -> dict[str, Any]:
+@router.get("/v1/billing-runs/{run_id}", response_model=RunOut, responses=error_responses(401, 403, 404, 422))
+async def get_billing_run(principal: OpsPrincipal, run_id: UUID, request: Request) -> dict[str, Any]:
     """Progress of a close (ops)."""
-    require_ops(principal)
     async with _runtime(request).sessions.begin() as session:
         found = await views.run(session, run_id)
     if found is None:

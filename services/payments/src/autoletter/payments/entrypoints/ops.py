@@ -9,13 +9,14 @@ from fastapi import APIRouter, Path, Query, Request
 from pydantic import BaseModel
 
 from autoletter.payments.adapters import failed_events
-from autoletter.runtime.auth import CurrentPrincipal, require_ops
-from autoletter.runtime.http import ApiError
+from autoletter.runtime.http import ApiError, error_responses
+from autoletter.runtime.reconciliation import OPS_ONLY
 
 if TYPE_CHECKING:
     from autoletter.payments.bootstrap import PaymentsRuntime
 
-router = APIRouter(prefix="/v1/ops/stripe-events", tags=["ops"])
+#: The ops role is checked before the input (a customer gets 403, never a 422 about the event id).
+router = APIRouter(prefix="/v1/ops/stripe-events", tags=["ops"], dependencies=[OPS_ONLY])
 
 EventId = Annotated[str, Path(pattern=r"^evt_[A-Za-z0-9_]{1,250}$", description="Stripe's event id.")]
 
@@ -46,24 +47,21 @@ def _not_found(event_id: str) -> ApiError:
     return ApiError(404, "not_found", f"No stored Stripe event {event_id}.")
 
 
-@router.get("", response_model=StoredEventsOut)
+@router.get("", response_model=StoredEventsOut, responses=error_responses(401, 403, 422))
 async def list_events(
     request: Request,
-    principal: CurrentPrincipal,
     state: Annotated[Literal["failed", "pending", "done"], Query()] = "failed",
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> StoredEventsOut:
     """Stored Stripe events in one state (failed by default), oldest first; bodies are not shown."""
-    require_ops(principal)
     async with _runtime(request).sessions() as session:
         found = await failed_events.by_state(session, state, limit)
     return StoredEventsOut(events=[StoredEventOut(**e.as_dict()) for e in found])
 
 
-@router.get("/{event_id}", response_model=StoredEventOut)
-async def show_event(event_id: EventId, request: Request, principal: CurrentPrincipal) -> StoredEventOut:
+@router.get("/{event_id}", response_model=StoredEventOut, responses=error_responses(401, 403, 404, 422))
+async def show_event(event_id: EventId, request: Request) -> StoredEventOut:
     """One stored Stripe event: its state, attempts and last error."""
-    require_ops(principal)
     async with _runtime(request).sessions() as session:
         found = await failed_events.one(session, event_id)
     if found is None:
@@ -71,10 +69,11 @@ async def show_event(event_id: EventId, request: Request, principal: CurrentPrin
     return StoredEventOut(**found.as_dict())
 
 
-@router.post("/{event_id}/replay", response_model=StoredEventOut)
-async def replay_event(event_id: EventId, request: Request, principal: CurrentPrincipal) -> StoredEventOut:
+@router.post(
+    "/{event_id}/replay", response_model=StoredEventOut, responses=error_responses(401, 403, 404, 409, 422)
+)
+async def replay_event(event_id: EventId, request: Request) -> StoredEventOut:
     """Process a failed event again (fresh attempts); 409 when it is not failed."""
-    require_ops(principal)
     runtime = _runtime(request)
     async with runtime.sessions.begin() as session:
         replayed = await failed_events.replay(session, event_id, runtime.ctx.clock.now())

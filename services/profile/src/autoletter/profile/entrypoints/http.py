@@ -9,9 +9,9 @@ from fastapi import APIRouter, Depends, Header, Path, Response
 from autoletter.profile import handlers
 from autoletter.profile.adapters.repository import StoredProfile
 from autoletter.profile.domain import InvalidProfile, Profile
-from autoletter.profile.entrypoints.schemas import ProfileBody, ProfileView, error_responses
+from autoletter.profile.entrypoints.schemas import ProfileBody, ProfileView
 from autoletter.runtime.auth import CurrentPrincipal, authorize_account
-from autoletter.runtime.http import ApiError
+from autoletter.runtime.http import ApiError, error_responses
 from autoletter.runtime.service import RuntimeDep
 
 PATH = "/v1/accounts/{account_id}/profile"

@@ -65,16 +65,3 @@ class ProfileView(BaseModel):
             missing=[f.value for f in profile.missing()],
             updated_at=stored.updated_at,
         )
-
-
-class ErrorBody(BaseModel):
-    """Every error of every service (DESIGN §4)."""
-
-    error: str = Field(description="Machine-readable code, e.g. precondition_failed.")
-    message: str = Field(description="For a person.")
-    details: dict[str, Any] = Field(description="422: one message per field path; 412: the current etag.")
-
-
-def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI entries for the error answers of a route."""
-    return {status: {"model": ErrorBody} for status in statuses}
