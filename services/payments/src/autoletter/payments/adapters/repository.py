@@ -251,6 +251,8 @@ def _invoice(row: Any) -> InvoiceRecord:
         disputed_at=row.disputed_at,
         recovered_at=row.recovered_at,
         recovers_invoice_id=row.recovers_invoice_id,
+        invoice_pdf=row.invoice_pdf,
+        paid_at=row.paid_at,
     )
 
 
@@ -282,6 +284,8 @@ async def save_invoice(session: AsyncSession, record: InvoiceRecord, now: dateti
         "disputed_at": record.disputed_at,
         "recovered_at": record.recovered_at,
         "recovers_invoice_id": record.recovers_invoice_id,
+        "invoice_pdf": record.invoice_pdf,
+        "paid_at": record.paid_at,
         "updated_at": now,
     }
     stmt = insert(invoices).values(stripe_invoice_id=record.stripe_invoice_id, **values)
@@ -349,6 +353,18 @@ async def outstanding_invoices(session: AsyncSession, account_id: str) -> list[I
                 ),
             )
             .order_by(invoices.c.period, invoices.c.service)
+        )
+    ).all()
+    return [_invoice(r) for r in rows]
+
+
+async def paid_invoices(session: AsyncSession, account_id: str) -> list[InvoiceRecord]:
+    """Paid invoices (their receipts), newest period first."""
+    rows = (
+        await session.execute(
+            select(invoices)
+            .where(invoices.c.account_id == account_id, invoices.c.state == InvoiceState.PAID.value)
+            .order_by(invoices.c.period.desc(), invoices.c.service)
         )
     ).all()
     return [_invoice(r) for r in rows]

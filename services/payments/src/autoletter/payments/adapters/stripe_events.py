@@ -190,6 +190,7 @@ def invoice_outcome(event_type: str, invoice: Mapping[str, Any]) -> InvoiceOutco
     kind = INVOICE_OUTCOMES[event_type]
     next_attempt = invoice.get("next_payment_attempt")
     paid = kind is OutcomeKind.PAID
+    paid_at = (invoice.get("status_transitions") or {}).get("paid_at")
     return InvoiceOutcome(
         kind=kind,
         stripe_invoice_id=str(invoice["id"]),
@@ -201,4 +202,6 @@ def invoice_outcome(event_type: str, invoice: Mapping[str, Any]) -> InvoiceOutco
         next_attempt_at=from_unix(next_attempt) if next_attempt and kind in _RETRYABLE else None,
         hosted_invoice_url=invoice.get("hosted_invoice_url"),
         failure_code="authentication_required" if kind is OutcomeKind.ACTION_REQUIRED else None,
+        invoice_pdf=invoice.get("invoice_pdf"),
+        paid_at=from_unix(paid_at) if paid and isinstance(paid_at, int) and paid_at else None,
     )

@@ -93,6 +93,9 @@ invoices = Table(
     Column("recovered_at", DateTime(timezone=True)),
     #: On a recovery invoice: our id of the invoice whose lost dispute it recovers.
     Column("recovers_invoice_id", Uuid),
+    #: Stripe's PDF of the invoice (the receipt once paid), and when it was paid if Stripe said so.
+    Column("invoice_pdf", Text),
+    Column("paid_at", DateTime(timezone=True)),
     Column("updated_at", DateTime(timezone=True), nullable=False, server_default=func.now()),
     Index("invoices_account_service_state", "account_id", "service", "state"),
 )

@@ -84,6 +84,9 @@ class InvoiceOutcome:
     hosted_invoice_url: str | None
     failure_code: str | None = None
     failure_message: str | None = None
+    #: Stripe's PDF of the invoice (a receipt once paid) and when it was paid, when Stripe says.
+    invoice_pdf: str | None = None
+    paid_at: datetime | None = None
 
     @property
     def final(self) -> bool:
@@ -125,6 +128,9 @@ class InvoiceRecord:
     recovered_at: datetime | None = None
     #: On a recovery invoice: our id of the invoice whose lost dispute it recovers.
     recovers_invoice_id: UUID | None = None
+    #: Stripe's PDF of the invoice (the receipt once paid), and when it was paid if Stripe said so.
+    invoice_pdf: str | None = None
+    paid_at: datetime | None = None
 
     @property
     def unpaid_final(self) -> bool:
@@ -153,6 +159,8 @@ def apply_outcome(
             hosted_invoice_url=outcome.hosted_invoice_url,
             failure_code=outcome.failure_code,
             failed_for_good=target is InvoiceState.FAILED,
+            invoice_pdf=outcome.invoice_pdf,
+            paid_at=outcome.paid_at if target is InvoiceState.PAID else None,
         )
     if current.state is InvoiceState.DISPUTED:
         return None  # disputed → paid is the dispute won (apply_dispute), not a redelivered invoice.paid
@@ -183,6 +191,8 @@ def apply_outcome(
         attempt_count=max(outcome.attempt_count, current.attempt_count),
         next_attempt_at=outcome.next_attempt_at,
         hosted_invoice_url=outcome.hosted_invoice_url or current.hosted_invoice_url,
+        invoice_pdf=outcome.invoice_pdf or current.invoice_pdf,
+        paid_at=(outcome.paid_at or current.paid_at) if target is InvoiceState.PAID else current.paid_at,
         failure_code=(outcome.failure_code or current.failure_code)
         if target in UNPAID
         else current.failure_code,

@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field
 from autoletter.contracts.common import Service
 from autoletter.payments.domain.redirects import RedirectNotAllowed, check_redirect
 from autoletter.payments.domain.status import PrerequisitesMissing
+from autoletter.payments.entrypoints.billing_overview import BillingOverview
 from autoletter.payments.handlers import billing
 from autoletter.payments.handlers import services as service_switches
 from autoletter.runtime.auth import CurrentPrincipal, authorize_account
@@ -125,12 +126,12 @@ async def open_portal(
     return {"url": url}
 
 
-@router.get("/billing")
-async def billing_overview(account_id: str, request: Request, principal: CurrentPrincipal) -> dict[str, Any]:
-    """Completeness, payment method, both services with status/since/reason, outstanding invoices."""
+@router.get("/billing", response_model=BillingOverview)
+async def billing_overview(account_id: str, request: Request, principal: CurrentPrincipal) -> BillingOverview:
+    """Completeness, payment method, both services, outstanding and paid invoices, open disputes."""
     authorize_account(principal, account_id)
     async with _runtime(request).sessions() as session:
-        return await billing.overview(session, account_id)
+        return BillingOverview.model_validate(await billing.overview(session, account_id))
 
 
 @router.post("/services/{service}/activate", response_model=ServiceOut)

@@ -70,7 +70,7 @@ async def open_portal(
 
 
 async def overview(session: AsyncSession, account_id: str) -> dict[str, Any]:
-    """Completeness, the default method's display facts, both services, what is still owed."""
+    """Completeness, the default method's display facts, both services, what is still owed, receipts."""
     account = await repository.get_account(session, account_id)
     complete = bool(account and account.profile_complete)
     missing = [] if complete else [m.value for m in (account.missing if account else ALL_PROFILE_FIELDS)]
@@ -116,6 +116,7 @@ async def overview(session: AsyncSession, account_id: str) -> dict[str, Any]:
             "failure_code": i.failure_code,
             "next_attempt_at": i.next_attempt_at.isoformat() if i.next_attempt_at else None,
             "hosted_invoice_url": i.hosted_invoice_url,
+            "invoice_pdf": i.invoice_pdf,
             "dispute_id": i.dispute_id,
             "dispute_status": i.dispute_status.value if i.dispute_status else None,
             "recovers_invoice_id": str(i.recovers_invoice_id) if i.recovers_invoice_id else None,
@@ -133,6 +134,22 @@ async def overview(session: AsyncSession, account_id: str) -> dict[str, Any]:
         "services": services,
         "outstanding_invoices": outstanding,
         "new_payment_method_needed": needed,
+        # Receipts: paid invoices with Stripe's hosted page and PDF, newest period first.
+        "paid_invoices": [
+            {
+                "invoice_id": str(i.ref.invoice_id),
+                "stripe_invoice_id": i.stripe_invoice_id,
+                "service": i.ref.service.value,
+                "period": i.ref.period,
+                "amount_cents": i.amount_cents,
+                "currency": i.currency,
+                "paid_at": i.paid_at.isoformat() if i.paid_at else None,
+                "hosted_invoice_url": i.hosted_invoice_url,
+                "invoice_pdf": i.invoice_pdf,
+                "recovers_invoice_id": str(i.recovers_invoice_id) if i.recovers_invoice_id else None,
+            }
+            for i in (await repository.paid_invoices(session, account_id) if account else [])
+        ],
         # Disputes opened on paid invoices: nothing changes until they close, but the customer is told.
         "open_disputes": [
             {

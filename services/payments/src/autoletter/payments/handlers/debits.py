@@ -133,6 +133,7 @@ async def on_invoice_finalized(
         attempt_count=int(invoice.get("attempt_count") or 0),
         next_attempt_at=None,
         hosted_invoice_url=invoice.get("hosted_invoice_url"),
+        invoice_pdf=invoice.get("invoice_pdf"),
         failure_code=None,
         recovers_invoice_id=recovers,
     )
