@@ -36,7 +36,7 @@ def finalize(em: Emulator, invoice_id: str, params: dict[str, Any]) -> dict[str,
         effective_at=now,
         automatically_finalizes_at=None,
         hosted_invoice_url=em.url(f"/invoice/{invoice_id}"),
-        invoice_pdf=em.url(f"/invoice/{invoice_id}"),
+        invoice_pdf=em.url(f"/invoice/{invoice_id}/pdf"),
         ending_balance=min(invoice["total"] + invoice["starting_balance"], 0),
     )
     customer["next_invoice_sequence"] += 1

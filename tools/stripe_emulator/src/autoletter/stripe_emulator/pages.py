@@ -178,6 +178,25 @@ def router(em: Emulator) -> APIRouter:
             body += "<button>Complete authentication (3D Secure)</button></form>"
         return page("Invoice", body)
 
+    @pages.get("/invoice/{invoice_id}/pdf")
+    async def invoice_pdf(invoice_id: str) -> Response:
+        """The invoice's `invoice_pdf`: a one-page PDF with its number, status and amounts."""
+        invoice = em.state.invoices.get(invoice_id)
+        if invoice is None or invoice["status"] == "draft":
+            return page("Invoice not found", "", 404)
+        lines = [
+            f"Invoice {invoice['number'] or invoice_id}",
+            f"Status: {invoice['status']}",
+            f"Amount due: {_money(invoice['amount_due'], invoice['currency'])}",
+            f"Amount paid: {_money(invoice['amount_paid'], invoice['currency'])}",
+            "Stripe emulator (test mode)",
+        ]
+        return Response(
+            one_page_pdf(lines),
+            media_type="application/pdf",
+            headers={"Content-Disposition": f'inline; filename="{invoice_id}.pdf"'},
+        )
+
     @pages.post("/invoice/{invoice_id}/{action}")
     async def invoice_action(invoice_id: str, action: str, request: Request) -> Response:
         actions = {
@@ -199,3 +218,32 @@ def _detach_own(em: Emulator, customer: str, pm_id: str) -> dict[str, Any]:
 
 def _money(cents: int, currency: str) -> str:
     return f"{cents / 100:.2f} {escape(currency.upper())}"
+
+
+def one_page_pdf(lines: list[str]) -> bytes:
+    """A minimal valid PDF 1.4 (one A4 page, Helvetica, ASCII text): enough for a receipt link."""
+
+    def text(value: str) -> str:
+        ascii_only = value.encode("ascii", "replace").decode("ascii")
+        return ascii_only.replace("\\", "\\\\").replace("(", "\\(").replace(")", "\\)")
+
+    shown = "".join(f"({text(line)}) Tj T* " for line in lines)
+    stream = f"BT /F1 12 Tf 16 TL 72 770 Td {shown}ET".encode()
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R"
+        b" /Resources << /Font << /F1 5 0 R >> >> >>",
+        b"<< /Length %d >>\nstream\n" % len(stream) + stream + b"\nendstream",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+    out = bytearray(b"%PDF-1.4\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    return bytes(out)
