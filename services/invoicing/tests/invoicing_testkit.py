@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 import uuid
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -96,6 +96,26 @@ class FakeStripe:
         }
         inv.items.append(item)
         return str(item["id"])
+
+    async def add_lines(
+        self, stripe_invoice_id: str, draft: DraftRequest, lines: Sequence[LineRequest]
+    ) -> dict[str, str]:
+        """One request attaching every line (all or none, as Stripe does)."""
+        self._count("add_lines")
+        inv = self.invoices[stripe_invoice_id]
+        assert inv.status == "draft", "lines were added to a finalised invoice"
+        assert inv.customer == draft.customer
+        added: dict[str, str] = {}
+        for line in lines:
+            item = {
+                "id": f"il_{next(self._ids)}",
+                "line_key": line.key,
+                "amount": line.amount_cents,
+                "description": line.description,
+            }
+            inv.items.append(item)
+            added[line.key] = str(item["id"])
+        return added
 
     async def finalize(self, stripe_invoice_id: str, invoice_id: UUID, *, automatic: bool = True) -> None:
         self._count("finalize_invoice")

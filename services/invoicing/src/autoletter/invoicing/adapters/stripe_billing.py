@@ -1,4 +1,4 @@
-"""Stripe behind a small interface: the close needs five operations, nothing more.
+"""Stripe behind a small interface: the close needs six operations, nothing more.
 
 Every call takes a token from the shared bucket, carries an idempotency key when it writes, and is
 retried with backoff on 429, 5xx and network errors (counted). ``find_invoice`` and
@@ -9,9 +9,10 @@ answers fixtures) simply finds nothing, and the close stays correct against it.
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import random
 from collections import Counter
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol, TypeVar
@@ -81,6 +82,13 @@ class StripeBilling(Protocol):
         """Attach one line to the draft; returns the invoice item id."""
         ...
 
+    async def add_lines(
+        self, stripe_invoice_id: str, draft: DraftRequest, lines: Sequence[LineRequest]
+    ) -> dict[str, str]:
+        """Attach lines to the draft in one request (per 50); returns line key → Stripe line id for
+        the lines the answer shows."""
+        ...
+
     async def finalize(self, stripe_invoice_id: str, invoice_id: UUID, *, automatic: bool = True) -> None:
         """Finalise for automatic collection (or not: recovery invoices); one finalised before counts
         as done."""
@@ -101,6 +109,16 @@ class StripeStats:
 
 
 _RETRYABLE = (stripe.RateLimitError, stripe.APIConnectionError, stripe.APIError)
+
+
+#: Lines sent in one `add_lines` request.
+ADD_LINES_MAX = 50
+
+
+def lines_key(invoice_id: UUID, line_keys: Sequence[str]) -> str:
+    """One idempotency key per invoice and set of lines (the same lines resent: the same key)."""
+    digest = hashlib.sha256("\n".join(line_keys).encode()).hexdigest()[:16]
+    return f"invoicing-lines:{invoice_id}:{digest}"
 
 
 def draft_key(draft: DraftRequest) -> str:
@@ -212,10 +230,7 @@ class StripeApiBilling:
                 "list_lines",
                 lambda: self._v1.invoices.line_items.list_async(stripe_invoice_id, params=params),
             )
-            for line in page.data:
-                meta = _metadata(line)
-                if meta.get("invoice_id") == str(invoice_id) and meta.get("line_key"):
-                    found[meta["line_key"]] = str(line.id)
+            found.update(_our_lines(page, invoice_id))
             if not page.has_more or not page.data:
                 return found
             params["starting_after"] = page.data[-1].id
@@ -237,6 +252,39 @@ class StripeApiBilling:
         )
         return str(item.id)
 
+    async def add_lines(
+        self, stripe_invoice_id: str, draft: DraftRequest, lines: Sequence[LineRequest]
+    ) -> dict[str, str]:
+        """One `add_lines` request per invoice (per ADD_LINES_MAX lines), each line carrying its key in
+        its metadata. The idempotency key names the invoice and the exact set of lines sent, so a resume
+        that sends only the missing lines never reuses a key with other parameters."""
+        found: dict[str, str] = {}
+        for start in range(0, len(lines), ADD_LINES_MAX):
+            chunk = lines[start : start + ADD_LINES_MAX]
+            params: Any = {
+                "lines": [
+                    {
+                        "amount": line.amount_cents,
+                        "description": line.description,
+                        "period": {
+                            "start": int(line.period_start.timestamp()),
+                            "end": int(line.period_end.timestamp()),
+                        },
+                        "metadata": {"invoice_id": str(draft.invoice_id), "line_key": line.key},
+                    }
+                    for line in chunk
+                ]
+            }
+            key = lines_key(draft.invoice_id, [line.key for line in chunk])
+            invoice = await self._call(
+                "add_lines",
+                lambda params=params, key=key: self._v1.invoices.add_lines_async(  # type: ignore[misc]
+                    stripe_invoice_id, params=params, options={"idempotency_key": key}
+                ),
+            )
+            found.update(_our_lines(getattr(invoice, "lines", None), draft.invoice_id))
+        return found
+
     async def finalize(self, stripe_invoice_id: str, invoice_id: UUID, *, automatic: bool = True) -> None:
         """Finalise; `automatic=False` leaves collection to payments (a recovery invoice is charged only
         to a method made default after its dispute, never to the one charged back)."""
@@ -255,6 +303,16 @@ class StripeApiBilling:
             )
             if invoice.status == "draft":
                 raise
+
+
+def _our_lines(page: Any, invoice_id: UUID) -> dict[str, str]:
+    """Line key → Stripe line id, for the lines of a page that carry our invoice id and a line key."""
+    found: dict[str, str] = {}
+    for line in getattr(page, "data", None) or ():
+        meta = _metadata(line)
+        if meta.get("invoice_id") == str(invoice_id) and meta.get("line_key"):
+            found[meta["line_key"]] = str(line.id)
+    return found
 
 
 def _metadata(obj: Any) -> dict[str, str]:
