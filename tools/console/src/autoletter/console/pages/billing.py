@@ -31,7 +31,13 @@ def this_period() -> str:
 def payment_trouble(overview: dict[str, Any] | None) -> list[dict[str, Any]]:
     """Outstanding invoices whose payment failed (retrying or for good): what the banner is about."""
     invoices = (overview or {}).get("outstanding_invoices") or []
-    return [i for i in invoices if i.get("failed_for_good") or i.get("failure_code")]
+    # A debit still processing is awaited, and a lost dispute has its own words: neither "failed".
+    return [
+        i
+        for i in invoices
+        if i.get("state") not in ("processing", "disputed")
+        and (i.get("failed_for_good") or i.get("failure_code"))
+    ]
 
 
 async def _page(
@@ -77,7 +83,10 @@ async def _page(
 
 def stripe_links(overview: dict[str, Any] | None) -> dict[str, dict[str, Any]]:
     """Stripe's hosted page and PDF per Stripe invoice id, as payments knows them, for invoicing's list."""
-    invoices = (overview or {}).get("outstanding_invoices") or []
+    invoices = [
+        *((overview or {}).get("outstanding_invoices") or []),
+        *((overview or {}).get("paid_invoices") or []),
+    ]
     return {str(i["stripe_invoice_id"]): i for i in invoices if i.get("stripe_invoice_id")}
 
 
