@@ -3,11 +3,23 @@
 from __future__ import annotations
 
 import html
+import json
+import os
+import shutil
+import threading
+import time
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
+import uvicorn
 
-from autoletter.console.testing import Upstreams, sign_in
+from autoletter.console.bootstrap import create_app
+from autoletter.console.testing import SERVICES as UPSTREAMS
+from autoletter.console.testing import Upstreams, console_settings, sign_in
+from autoletter.devstack.process import free_port
 
 ACCOUNT = "acct-sepa"
 BASE = f"/v1/accounts/{ACCOUNT}"
@@ -200,3 +212,82 @@ async def test_paid_invoices_have_receipts_hosted_page_and_pdf(
     listed = text.split('data-testid="invoices"', 1)[1]
     assert 'href="https://stripe.test/invoice/in_paid" target="_blank" rel="noopener">Reçu</a>' in listed
     assert 'href="https://stripe.test/invoice/in_paid/pdf"' in listed
+
+
+# --- the same page in a real headless Chromium (a browser needs a socket) ---
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ARTIFACTS = Path(__file__).resolve().parents[3] / "test-artifacts"
+
+
+@pytest.fixture
+def console(upstreams: Upstreams) -> Iterator[str]:
+    app = create_app(
+        console_settings(), mounts={f"http://{s}.test": upstreams.transport(s) for s in UPSTREAMS}
+    )
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise AssertionError("the console did not start")
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    server.should_exit = True
+    thread.join(10)
+
+
+@pytest.fixture
+def chromium() -> str:
+    """Debian's Chromium; missing is a skip on a developer's machine and a failure in CI."""
+    if not Path(CHROMIUM).exists():
+        message = "Chromium is not installed (Debian: apt-get install -y chromium)"
+        if os.environ.get("CI"):
+            pytest.fail(message + " — CI must install it")
+        pytest.skip(message)
+    return CHROMIUM
+
+
+@pytest.fixture
+async def page(chromium: str) -> AsyncIterator[Any]:
+    playwright_api = pytest.importorskip("playwright.async_api", reason="playwright is in the dev group")
+    async with playwright_api.async_playwright() as pw:
+        browser = await pw.chromium.launch(
+            executable_path=chromium, headless=True, args=["--no-sandbox", "--disable-gpu"]
+        )
+        context = await browser.new_context(locale="fr-FR", viewport={"width": 1280, "height": 900})
+        context.set_default_timeout(10_000)
+        try:
+            yield await context.new_page()
+        finally:
+            await browser.close()
+
+
+async def test_the_billing_page_says_sepa_disputes_and_receipts_in_french(
+    console: str, page: Any, upstreams: Upstreams
+) -> None:
+    """In Chromium: photographed into test-artifacts/ and checked with axe-core (nothing serious)."""
+    expect = pytest.importorskip("playwright.async_api").expect
+    axe_module = pytest.importorskip("axe_playwright_python.async_playwright", reason="in the dev group")
+    upstreams.answer("payments", "GET", f"{BASE}/billing", OVERVIEW)
+    upstreams.answer("invoicing", "GET", f"{BASE}/invoices", {"account_id": ACCOUNT, "invoices": []})
+    await page.goto(f"{console}/sign-in")
+    await page.get_by_label("Identifiant du compte").fill(ACCOUNT)
+    await page.get_by_role("button", name="Se connecter").click()
+    await expect(page.get_by_role("heading", level=1)).to_have_text("Paiement")
+
+    await expect(page.get_by_test_id("payment-method")).to_contain_text("Prélèvement SEPA •••• 3000")
+    await expect(page.get_by_test_id("payment-contested")).to_contain_text("est contesté")
+    await expect(page.get_by_test_id("recovery-invoice")).to_have_text("Facture de régularisation")
+    await expect(page.get_by_role("button", name="Ajouter un nouveau moyen de paiement")).to_be_visible()
+    await expect(page.get_by_role("link", name="Reçu (PDF)")).to_have_attribute(
+        "href", "https://stripe.test/invoice/in_paid/pdf"
+    )
+    ARTIFACTS.mkdir(exist_ok=True)
+    await page.screenshot(path=str(ARTIFACTS / "billing-sepa-disputes-fr.png"), full_page=True)
+    violations = (await axe_module.Axe().run(page)).response["violations"]
+    found = [(v["id"], v["impact"]) for v in violations]
+    (ARTIFACTS / "axe-billing-sepa-disputes-fr.json").write_text(json.dumps(found, indent=2))
+    assert [f for f in found if f[1] in ("serious", "critical")] == []
