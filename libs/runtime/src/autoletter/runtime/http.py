@@ -50,11 +50,17 @@ _STATUS_DESCRIPTIONS = {
 }
 
 
-def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
-    """OpenAPI entries for the error answers a route can give, each with the error body's schema."""
+def error_responses(*statuses: int, codes: dict[int, str] | None = None) -> dict[int | str, dict[str, Any]]:
+    """OpenAPI entries for the error answers a route can give, each with the error body's schema;
+    `codes` names a status's `error` values when they say more than the status (also documents it)."""
+    codes = codes or {}
     return {
-        status: {"model": ErrorBody, "description": _STATUS_DESCRIPTIONS.get(status, "Error")}
-        for status in statuses
+        status: {
+            "model": ErrorBody,
+            "description": _STATUS_DESCRIPTIONS.get(status, "Error")
+            + (f" ({codes[status]})" if status in codes else ""),
+        }
+        for status in sorted({*statuses, *codes})
     }
 
 

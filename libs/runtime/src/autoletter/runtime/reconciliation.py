@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import Depends, Query
+from pydantic import BaseModel, Field
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -28,6 +29,16 @@ def _ops_only(principal: CurrentPrincipal) -> Principal:
 
 #: A router dependency: the role is checked before the input, so a customer learns nothing from 422s.
 OPS_ONLY = Depends(_ops_only)
+
+
+class SideOut(BaseModel):
+    """What every service's side of the reconciliation answers, before its own facts."""
+
+    service: str
+    period: str = Field(description="The month, YYYY-MM (UTC).")
+    settled: bool = Field(description="Nothing of this service's unpublished or unconsumed.")
+    outbox_unpublished: int
+    consumer_lag: dict[str, int] = Field(description="Per consumer group, as last observed.")
 
 
 @dataclass(frozen=True)

@@ -11,9 +11,11 @@ from typing import Annotated, Any
 
 from aiokafka.admin import AIOKafkaAdminClient
 from fastapi import APIRouter, Depends, FastAPI, Request, Response
+from fastapi.responses import JSONResponse, PlainTextResponse
 from fastapi_offline import FastAPIOffline
 from faststream.kafka import KafkaBroker
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from pydantic import BaseModel
 from sqlalchemy import text
 
 from autoletter.contracts import Topic
@@ -21,7 +23,7 @@ from autoletter.runtime import db, metrics, migrations, topics, tracing
 from autoletter.runtime.broker import create_broker, register
 from autoletter.runtime.clock import Clock
 from autoletter.runtime.consumer import MessageProcessor, RetryPolicy, Subscription
-from autoletter.runtime.http import error_body, install_error_handlers
+from autoletter.runtime.http import error_body, error_responses, install_error_handlers
 from autoletter.runtime.kafka import Producer, connection_options
 from autoletter.runtime.lag import observe_lag
 from autoletter.runtime.relay import OutboxRelay
@@ -207,16 +209,27 @@ def get_runtime(request: Request) -> ServiceRuntime:
 RuntimeDep = Annotated[ServiceRuntime, Depends(get_runtime)]
 
 
+class HealthOut(BaseModel):
+    status: str
+
+
+class ReadyOut(BaseModel):
+    status: str
+    checks: dict[str, bool]
+
+
 def health_router() -> APIRouter:
     router = APIRouter(tags=["operations"])
 
-    @router.get("/healthz")
+    @router.get("/healthz", response_model=HealthOut)
     async def healthz() -> dict[str, str]:
         """The process is alive."""
         return {"status": "ok"}
 
-    @router.get("/readyz")
-    async def readyz(runtime: RuntimeDep, response: Response) -> dict[str, Any]:
+    @router.get(
+        "/readyz", response_model=ReadyOut, responses=error_responses(codes={503: "not_ready, with checks"})
+    )
+    async def readyz(runtime: RuntimeDep) -> Any:
         """Ready when started, the database answers and the producer is connected."""
         checks = {"started": runtime.ready, "producer": runtime.producer.connected}
         try:
@@ -227,12 +240,13 @@ def health_router() -> APIRouter:
             checks["database"] = False
         ok = all(checks.values())
         if not ok:
-            response.status_code = 503
-            return {**error_body("not_ready", "The service is not ready yet."), "checks": checks}
+            body = {**error_body("not_ready", "The service is not ready yet."), "checks": checks}
+            return JSONResponse(body, status_code=503)
         return {"status": "ready", "checks": checks}
 
-    @router.get("/metrics")
+    @router.get("/metrics", response_class=PlainTextResponse)
     async def metrics_endpoint() -> Response:
+        """Prometheus metrics, in its text exposition format."""
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
     return router

@@ -24,8 +24,8 @@ from autoletter.invoicing.settings import InvoicingSettings
 from autoletter.runtime import stripe_api
 from autoletter.runtime.auth import CurrentPrincipal, require_ops
 from autoletter.runtime.clock import Clock
-from autoletter.runtime.http import ApiError
-from autoletter.runtime.reconciliation import OPS_ONLY, PERIOD_PATTERN, PeriodQuery, settledness
+from autoletter.runtime.http import ApiError, error_responses
+from autoletter.runtime.reconciliation import OPS_ONLY, PERIOD_PATTERN, PeriodQuery, SideOut, settledness
 
 if TYPE_CHECKING:
     from autoletter.invoicing.bootstrap import InvoicingRuntime
@@ -75,11 +75,58 @@ def _period(text: str) -> Period:
 router = APIRouter(tags=["ops"], dependencies=[OPS_ONLY])
 
 
+class UsageLineOut(BaseModel):
+    letter_id: str
+    account_id: str
+    invoice_id: str | None
+    invoice_known: bool
+
+
+class OurInvoiceOut(BaseModel):
+    invoice_id: str
+    account_id: str
+    state: str
+    amount_cents: int
+    letters: int
+    stripe_invoice_id: str | None
+    lines_cents: int
+    usage_cents: int
+    usage_count: int
+
+
+class InvoicingSideOut(SideOut):
+    usage_lines: list[UsageLineOut]
+    invoices: list[OurInvoiceOut]
+
+
+class DifferenceOut(BaseModel):
+    kind: str
+    account_id: str
+    ref: str
+    detail: str
+
+
+class StoredReportOut(BaseModel):
+    period: str
+    checked_at: str = Field(json_schema_extra={"format": "date-time"})
+    settled: bool
+    counts: dict[str, int] = Field(description="Differences per kind.")
+    differences: list[DifferenceOut] = Field(description="The first differences found.")
+
+
+class ReportOut(StoredReportOut):
+    unsettled: list[str] = Field(description="The sides that were not settled.")
+    checked: dict[str, int]
+    closed: bool = Field(description="Whether the period's close completed.")
+
+
 class ReconcileRequest(BaseModel):
     period: str = Field(pattern=PERIOD_PATTERN, description="The month to reconcile, YYYY-MM.")
 
 
-@router.get("/v1/ops/reconciliation")
+@router.get(
+    "/v1/ops/reconciliation", response_model=InvoicingSideOut, responses=error_responses(401, 403, 422)
+)
 async def invoicing_side(
     period: PeriodQuery, principal: CurrentPrincipal, request: Request
 ) -> dict[str, Any]:
@@ -100,7 +147,11 @@ async def invoicing_side(
     }
 
 
-@router.post("/v1/ops/reconciliations")
+@router.post(
+    "/v1/ops/reconciliations",
+    response_model=ReportOut,
+    responses=error_responses(401, 403, 422, codes={409: "period_not_ended", 503: "side_unavailable"}),
+)
 async def reconcile_now(
     body: ReconcileRequest, principal: CurrentPrincipal, request: Request
 ) -> dict[str, Any]:
@@ -118,7 +169,11 @@ async def reconcile_now(
     return {**report.as_dict(), "closed": await runtime.runs.completed(month)}
 
 
-@router.get("/v1/ops/reconciliations/{period}")
+@router.get(
+    "/v1/ops/reconciliations/{period}",
+    response_model=StoredReportOut,
+    responses=error_responses(401, 403, 404, 422),
+)
 async def last_report(period: str, principal: CurrentPrincipal, request: Request) -> dict[str, Any]:
     """The period's latest stored report (the daily run's or an on-demand one); 404 before any."""
     require_ops(principal)

@@ -21,7 +21,7 @@ from autoletter.letters.handlers import DocumentNotFound, IdempotencyKeyReused, 
 from autoletter.letters.submission import LetterIn
 from autoletter.runtime import tracing
 from autoletter.runtime.auth import CurrentPrincipal, authorize_account
-from autoletter.runtime.http import ApiError
+from autoletter.runtime.http import ApiError, error_responses
 from autoletter.runtime.logs import correlation_id
 from autoletter.runtime.service import RuntimeDep, ServiceRuntime
 
@@ -177,13 +177,16 @@ def router(ctx: LettersContext) -> APIRouter:
         status_code=202,
         response_model=LetterReceiptOut,
         openapi_extra=_BODY_DOC,
-        responses={
-            413: {"description": "document_too_large"},
-            422: {
-                "description": "validation_error, invalid_document, document_not_found, "
-                "idempotency_key_reused"
+        responses=error_responses(
+            400,
+            401,
+            404,
+            415,
+            codes={
+                413: "document_too_large",
+                422: "validation_error, invalid_document, document_not_found, idempotency_key_reused",
             },
-        },
+        ),
     )
     async def send_letter(
         account_id: str,
@@ -225,7 +228,9 @@ def router(ctx: LettersContext) -> APIRouter:
             response.headers["Idempotent-Replayed"] = "true"
         return LetterReceiptOut(letter_id=receipt.letter_id, status=receipt.status, reason=receipt.reason)
 
-    @api.get("", response_model=LetterPage)
+    @api.get(
+        "", response_model=LetterPage, responses=error_responses(401, 404, codes={422: "invalid_cursor"})
+    )
     async def list_letters(
         account_id: str,
         principal: CurrentPrincipal,
@@ -249,7 +254,7 @@ def router(ctx: LettersContext) -> APIRouter:
         rows = rows[:limit]
         return LetterPage(items=[_out(r) for r in rows], next_cursor=_cursor(rows[-1].seq) if more else None)
 
-    @api.get("/{letter_id}", response_model=LetterDetailOut)
+    @api.get("/{letter_id}", response_model=LetterDetailOut, responses=error_responses(401, 404, 422))
     async def get_letter(
         account_id: str, letter_id: UUID, principal: CurrentPrincipal, runtime: RuntimeDep
     ) -> LetterDetailOut:
@@ -260,7 +265,7 @@ def router(ctx: LettersContext) -> APIRouter:
     @api.post(
         "/{letter_id}/cancel",
         response_model=LetterDetailOut,
-        responses={409: {"description": "letter_not_held"}},
+        responses=error_responses(401, 404, 422, codes={409: "letter_not_held"}),
     )
     async def cancel_letter(
         account_id: str, letter_id: UUID, principal: CurrentPrincipal, runtime: RuntimeDep

@@ -4,19 +4,36 @@ must have exactly one usage line for."""
 from __future__ import annotations
 
 from typing import Any
+from uuid import UUID
 
 from fastapi import APIRouter
+from pydantic import BaseModel, Field
 from sqlalchemy import select
 
+from autoletter.contracts.common import Service
 from autoletter.letters.adapters.tables import letters
 from autoletter.runtime.auth import CurrentPrincipal, require_ops
-from autoletter.runtime.reconciliation import OPS_ONLY, Month, PeriodQuery, settledness
+from autoletter.runtime.http import error_responses
+from autoletter.runtime.reconciliation import OPS_ONLY, Month, PeriodQuery, SideOut, settledness
 from autoletter.runtime.service import RuntimeDep
+
+
+class SentOut(BaseModel):
+    letter_id: UUID
+    account_id: str
+    service: Service
+    sheets: int
+    sent_at: str = Field(json_schema_extra={"format": "date-time"})
+
+
+class LettersSideOut(SideOut):
+    sent: list[SentOut]
+
 
 router = APIRouter(tags=["ops"], dependencies=[OPS_ONLY])
 
 
-@router.get("/v1/ops/reconciliation")
+@router.get("/v1/ops/reconciliation", response_model=LettersSideOut, responses=error_responses(401, 403, 422))
 async def letters_side(
     period: PeriodQuery, principal: CurrentPrincipal, runtime: RuntimeDep
 ) -> dict[str, Any]:

@@ -11,6 +11,7 @@ from autoletter.letters import handlers
 from autoletter.letters.entrypoints.parsing import read_upload
 from autoletter.letters.handlers import LettersContext
 from autoletter.runtime.auth import CurrentPrincipal, authorize_account
+from autoletter.runtime.http import error_responses
 from autoletter.runtime.service import RuntimeDep
 
 
@@ -49,11 +50,12 @@ def router(ctx: LettersContext) -> APIRouter:
         status_code=201,
         response_model=DocumentOut,
         openapi_extra=_BODY_DOC,
-        responses={
-            413: {"description": "document_too_large"},
-            415: {"description": "unsupported_media_type"},
-            422: {"description": "invalid_document"},
-        },
+        responses=error_responses(
+            400,
+            401,
+            404,
+            codes={413: "document_too_large", 415: "unsupported_media_type", 422: "invalid_document"},
+        ),
     )
     async def upload_document(
         account_id: str, principal: CurrentPrincipal, runtime: RuntimeDep, request: Request

@@ -15,7 +15,7 @@ from autoletter.payments.entrypoints.billing_overview import BillingOverview
 from autoletter.payments.handlers import billing
 from autoletter.payments.handlers import services as service_switches
 from autoletter.runtime.auth import CurrentPrincipal, authorize_account
-from autoletter.runtime.http import ApiError
+from autoletter.runtime.http import ApiError, error_responses
 
 if TYPE_CHECKING:
     from autoletter.payments.bootstrap import PaymentsRuntime
@@ -73,7 +73,11 @@ def _incomplete(exc: billing.ProfileIncomplete) -> ApiError:
     )
 
 
-@router.post("/payment-method/checkout", response_model=HostedPageOut)
+@router.post(
+    "/payment-method/checkout",
+    response_model=HostedPageOut,
+    responses=error_responses(401, 404, 422, codes={409: "profile_incomplete"}),
+)
 async def start_checkout(
     account_id: str,
     request: Request,
@@ -102,7 +106,11 @@ async def start_checkout(
     return {"url": page.url, "session_id": page.session_id}
 
 
-@router.post("/billing-portal", response_model=PortalOut)
+@router.post(
+    "/billing-portal",
+    response_model=PortalOut,
+    responses=error_responses(401, 404, 422, codes={409: "profile_incomplete"}),
+)
 async def open_portal(
     account_id: str,
     request: Request,
@@ -134,7 +142,11 @@ async def billing_overview(account_id: str, request: Request, principal: Current
         return BillingOverview.model_validate(await billing.overview(session, account_id))
 
 
-@router.post("/services/{service}/activate", response_model=ServiceOut)
+@router.post(
+    "/services/{service}/activate",
+    response_model=ServiceOut,
+    responses=error_responses(401, 404, 422, codes={409: "prerequisites_missing"}),
+)
 async def activate(
     account_id: str, service: Service, request: Request, principal: CurrentPrincipal
 ) -> dict[str, Any]:
@@ -154,7 +166,9 @@ async def activate(
     return {"service": service, "status": status.value}
 
 
-@router.post("/services/{service}/deactivate", response_model=ServiceOut)
+@router.post(
+    "/services/{service}/deactivate", response_model=ServiceOut, responses=error_responses(401, 404, 422)
+)
 async def deactivate(
     account_id: str, service: Service, request: Request, principal: CurrentPrincipal
 ) -> dict[str, Any]:

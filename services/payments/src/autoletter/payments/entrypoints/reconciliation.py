@@ -4,19 +4,39 @@ them from Stripe's webhooks (payments learns of an invoice at its first payment 
 from __future__ import annotations
 
 from typing import Any
+from uuid import UUID
 
 from fastapi import APIRouter
+from pydantic import BaseModel, Field
 from sqlalchemy import func, select
 
 from autoletter.payments.adapters.tables import invoices, stripe_events
 from autoletter.runtime.auth import CurrentPrincipal, require_ops
-from autoletter.runtime.reconciliation import OPS_ONLY, Month, PeriodQuery, settledness
+from autoletter.runtime.http import error_responses
+from autoletter.runtime.reconciliation import OPS_ONLY, Month, PeriodQuery, SideOut, settledness
 from autoletter.runtime.service import RuntimeDep
+
+
+class InvoiceSideOut(BaseModel):
+    invoice_id: UUID
+    stripe_invoice_id: str | None
+    account_id: str
+    service: str
+    state: str
+    amount_cents: int
+
+
+class PaymentsSideOut(SideOut):
+    stripe_events_pending: int = Field(description="Stored Stripe events not processed yet.")
+    invoices: list[InvoiceSideOut]
+
 
 router = APIRouter(tags=["ops"], dependencies=[OPS_ONLY])
 
 
-@router.get("/v1/ops/reconciliation")
+@router.get(
+    "/v1/ops/reconciliation", response_model=PaymentsSideOut, responses=error_responses(401, 403, 422)
+)
 async def payments_side(
     period: PeriodQuery, principal: CurrentPrincipal, runtime: RuntimeDep
 ) -> dict[str, Any]:

@@ -13,11 +13,12 @@ from typing import TYPE_CHECKING, Any
 
 import stripe
 from fastapi import APIRouter, Request
+from pydantic import BaseModel
 
 from autoletter.payments import metrics
 from autoletter.payments.adapters import event_store
 from autoletter.payments.adapters.stripe_events import HANDLED_TYPES, MalformedEvent, customer_of, parse_event
-from autoletter.runtime.http import ApiError
+from autoletter.runtime.http import ApiError, error_responses
 
 if TYPE_CHECKING:
     from autoletter.payments.bootstrap import PaymentsRuntime
@@ -30,6 +31,10 @@ NO_CUSTOMER = "-"
 router = APIRouter(tags=["stripe"])
 
 
+class ReceivedOut(BaseModel):
+    received: bool
+
+
 def verify_signature(payload: bytes, header: str | None, secret: str, tolerance: int) -> None:
     """Raises stripe.SignatureVerificationError unless one v1 signature matches and is recent."""
     if not header:
@@ -37,7 +42,12 @@ def verify_signature(payload: bytes, header: str | None, secret: str, tolerance:
     stripe.WebhookSignature.verify_header(payload, header, secret, tolerance=tolerance)
 
 
-@router.post("/v1/stripe/webhook", summary="Stripe webhook endpoint (Stripe-Signature, no JWT)")
+@router.post(
+    "/v1/stripe/webhook",
+    summary="Stripe webhook endpoint (Stripe-Signature, no JWT)",
+    response_model=ReceivedOut,
+    responses=error_responses(codes={400: "invalid_signature, malformed_event", 413: "payload_too_large"}),
+)
 async def stripe_webhook(request: Request) -> dict[str, Any]:
     runtime: PaymentsRuntime = request.app.state.runtime
     settings = runtime.settings

@@ -8,13 +8,14 @@ from typing import Any
 from fastapi import APIRouter
 
 from autoletter.runtime.auth import CurrentPrincipal, require_ops
-from autoletter.runtime.reconciliation import OPS_ONLY, Month, PeriodQuery, settledness
+from autoletter.runtime.http import error_responses
+from autoletter.runtime.reconciliation import OPS_ONLY, Month, PeriodQuery, SideOut, settledness
 from autoletter.runtime.service import RuntimeDep
 
 router = APIRouter(tags=["ops"], dependencies=[OPS_ONLY])
 
 
-@router.get("/v1/ops/reconciliation")
+@router.get("/v1/ops/reconciliation", response_model=SideOut, responses=error_responses(401, 403, 422))
 async def profile_side(
     period: PeriodQuery, principal: CurrentPrincipal, runtime: RuntimeDep
 ) -> dict[str, Any]:
