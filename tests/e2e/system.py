@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -50,7 +51,8 @@ class System:
     def start_again(self, name: str) -> None:
         assert self.starter is not None
         self.processes[name] = self.starter(name)
-        self.processes[name].wait_until(lambda: _ready(f"{self.urls[name]}/readyz"), 120, "ready")
+        url = self.urls[name.split("#")[0]]
+        self.processes[name].wait_until(lambda: _ready(f"{url}/readyz"), 120, "ready")
 
     def token(self, account_id: str, *, ops: bool = False) -> str:
         return mint_token(
@@ -95,9 +97,12 @@ def running_system(
     kafka_bootstrap: str,
     stripe_mock: str | None,
     traces: Receiver | None = None,
+    replicas: int = 1,
 ) -> Iterator[System]:
     """Start the emulator and the four services (`autoletter serve <name>`), ready; stop them after.
-    With `traces`, the services export their spans to that receiver."""
+    With `traces`, the services export their spans to that receiver. With `replicas` > 1, each
+    service runs that many processes sharing its port (SO_REUSEPORT), named `<service>#<n>` from the
+    second on."""
     run = uuid.uuid4().hex[:8]
     ports = {name: free_port() for name in SERVICES}
     emulator_port = free_port()
@@ -137,6 +142,8 @@ def running_system(
     }
     if traces is not None:
         env |= {"AUTOLETTER_OTLP_ENDPOINT": traces.url, "OTEL_BSP_SCHEDULE_DELAY": "200"}
+    if replicas > 1:
+        env["AUTOLETTER_HTTP_REUSE_PORT"] = "true"
     with ExitStack() as stack:
         argv = [
             sys.executable,
@@ -158,10 +165,11 @@ def running_system(
         stack.callback(emulator.stop)
 
         def start(name: str) -> ServerProcess:
+            service = name.split("#")[0]  # "letters#2": the second process of letters
             proc = ServerProcess(
                 name,
-                [sys.executable, "-m", "autoletter.cli.main", "serve", name],
-                logs / f"{name}.log",
+                [sys.executable, "-m", "autoletter.cli.main", "serve", service],
+                logs / f"{name.replace('#', '-')}.log",
                 env=env,
             )
             stack.callback(proc.stop)
@@ -169,11 +177,17 @@ def running_system(
 
         procs = system.processes
         for name in SERVICES:
-            procs[name] = start(name)
+            for replica in range(1, replicas + 1):
+                key = name if replica == 1 else f"{name}#{replica}"
+                procs[key] = start(key)
         system.starter = start
         emulator.wait_until(lambda: _ready(f"{system.emulator_url}/_emulator/clock"), 60, "ready")
         for name, proc in procs.items():
-            proc.wait_until(lambda name=name: _ready(f"{system.urls[name]}/readyz"), 120, "ready")
+            url = system.urls[name.split("#")[0]]  # a shared port may answer from another replica:
+            started = partial(proc.log_contains, "service_started")  # so this one says it started
+            proc.wait_until(
+                lambda url=url, started=started: started() and _ready(f"{url}/readyz"), 120, "ready"
+            )
         started = time.monotonic()
         yield system
         _ = started

@@ -63,3 +63,38 @@ async def test_the_api_docs_load_without_a_cdn(database_url: str, db_schema: str
                 assert asset.startswith("/"), f"{page} loads {asset} from elsewhere"
                 assert (await client.get(asset)).status_code == 200, asset
     await rt.engine.dispose()
+
+
+async def test_replicas_starting_together_migrate_once(database_url: str, db_schema: str) -> None:
+    """Every replica runs the migrations at start: at the same moment, one migrates, the others wait.
+    Separate processes, as replicas are (alembic's context is per process)."""
+    import asyncio
+    import sys
+    from pathlib import Path
+
+    import sample_service as sample
+    from sqlalchemy import text
+
+    script = (
+        "import asyncio, sys; from pathlib import Path; from autoletter.runtime.migrations import upgrade; "
+        "asyncio.run(upgrade(sys.argv[1], sys.argv[2], Path(sys.argv[3])))"
+    )
+    procs = [
+        await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-c",
+            script,
+            database_url,
+            db_schema,
+            str(Path(sample.MIGRATIONS)),
+            stderr=asyncio.subprocess.PIPE,
+        )
+        for _ in range(3)
+    ]
+    outcomes = [(await p.wait(), (await p.stderr.read()).decode()[-500:]) for p in procs if p.stderr]
+    assert [code for code, _ in outcomes] == [0, 0, 0], outcomes
+    rt = sample.runtime(sample.settings(database_url, db_schema, "127.0.0.1:9", "t."))
+    async with rt.sessions() as session:
+        versions = (await session.execute(text("SELECT version_num FROM alembic_version"))).scalars().all()
+    assert versions == ["0001"]
+    await rt.engine.dispose()

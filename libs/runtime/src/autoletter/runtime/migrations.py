@@ -49,6 +49,10 @@ def run_env(target_metadata: MetaData | None = None) -> None:
         engine = create_engine(url, schema, pool_size=1)
         try:
             async with engine.connect() as conn:
+                # Replicas start together: one migrates, the others wait, then find nothing to do
+                # (without it both create the schema or alembic_version and one fails).
+                await conn.execute(_MIGRATION_LOCK, {"schema": schema})
+                await conn.commit()
                 await conn.execute(text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
                 await conn.commit()
                 await conn.run_sync(do_run)
@@ -57,6 +61,10 @@ def run_env(target_metadata: MetaData | None = None) -> None:
             await engine.dispose()
 
     asyncio.run(run())
+
+
+#: A session lock per schema, held by the migrating connection until it closes.
+_MIGRATION_LOCK = text("SELECT pg_advisory_lock(hashtextextended('autoletter-migrations:' || :schema, 0))")
 
 
 def create_messaging_tables() -> None:

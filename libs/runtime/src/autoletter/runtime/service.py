@@ -254,16 +254,29 @@ def health_router() -> APIRouter:
 
 def serve(app: FastAPI, settings: ServiceSettings) -> None:
     """Run one service's app as a container would: JSON logs, uvicorn on the configured port.
-    uvicorn's own graceful shutdown runs the lifespan's stop: consumers, relay flush, connections."""
+    uvicorn's own graceful shutdown runs the lifespan's stop: consumers, relay flush, connections.
+    With `http_reuse_port`, several processes of one service share the port (SO_REUSEPORT: the
+    kernel spreads connections across them), as replicas do behind a load balancer."""
+    import socket
+
     import uvicorn
 
     from autoletter.runtime import logs
 
     logs.configure(settings.service_name, settings.log_level, settings.log_json)
-    uvicorn.run(
+    config = uvicorn.Config(
         app,
         host=settings.http_host,
         port=settings.http_port,
         log_config=None,
         timeout_graceful_shutdown=int(settings.graceful_timeout_s) + 5,
     )
+    sockets = None
+    if settings.http_reuse_port:
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        sock.bind((settings.http_host, settings.http_port))
+        sock.set_inheritable(True)
+        sockets = [sock]
+    uvicorn.Server(config).run(sockets=sockets)

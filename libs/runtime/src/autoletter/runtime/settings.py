@@ -87,6 +87,9 @@ class ServiceSettings(KafkaSettings):
     database_pool_size: int = Field(default=10, description="Connections per process (and as many overflow).")
     http_host: str = Field(default="127.0.0.1", description="Address the HTTP server binds.")
     http_port: int = Field(default=8000, description="HTTP port.")
+    http_reuse_port: bool = Field(
+        default=False, description="Let several processes of this service share the port (SO_REUSEPORT)."
+    )
     jwt_secret: SecretStr = Field(
         default=SecretStr(DEV_JWT_SECRET),
         description="HS256 secret of the bearer tokens (at least 32 characters).",

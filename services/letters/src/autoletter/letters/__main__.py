@@ -2,25 +2,15 @@
 
 from __future__ import annotations
 
-import uvicorn
-
 from autoletter.letters.bootstrap import create_app, create_runtime
 from autoletter.letters.settings import LettersSettings
-from autoletter.runtime import logs
+from autoletter.runtime.service import serve as serve_app
 
 
 def serve(settings: LettersSettings | None = None) -> None:
-    """Serve HTTP, consumers, relay, dispatcher and expiry sweep until stopped."""
+    """Serve HTTP, consumers, relay and background jobs until stopped."""
     settings = settings or LettersSettings()
-    logs.configure(settings.service_name, settings.log_level, settings.log_json)
-    app = create_app(create_runtime(settings))
-    uvicorn.run(
-        app,
-        host=settings.http_host,
-        port=settings.http_port,
-        log_config=None,
-        timeout_graceful_shutdown=int(settings.graceful_timeout_s),
-    )
+    serve_app(create_app(create_runtime(settings)), settings)
 
 
 if __name__ == "__main__":

@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import uvicorn
-
 from autoletter.payments.bootstrap import create_app, create_runtime
 from autoletter.payments.settings import PaymentsSettings
-from autoletter.runtime import logs
+from autoletter.runtime.service import serve as serve_app
 
 
 def serve(settings: PaymentsSettings | None = None) -> None:
+    """Serve HTTP, consumers, relay and background jobs until stopped."""
     settings = settings or PaymentsSettings()
-    logs.configure(settings.service_name, settings.log_level, settings.log_json)
-    app = create_app(create_runtime(settings))
-    uvicorn.run(app, host=settings.http_host, port=settings.http_port, log_config=None)
+    serve_app(create_app(create_runtime(settings)), settings)
 
 
 if __name__ == "__main__":

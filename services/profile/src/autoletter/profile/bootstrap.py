@@ -4,15 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import uvicorn
 from fastapi import FastAPI
 
 from autoletter.contracts import TOPICS
 from autoletter.profile.entrypoints import http, reconciliation
 from autoletter.profile.settings import ProfileSettings
-from autoletter.runtime import logs
 from autoletter.runtime.clock import Clock
 from autoletter.runtime.service import ServiceRuntime
+from autoletter.runtime.service import serve as serve_app
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -34,12 +33,4 @@ def create_app(runtime: ServiceRuntime) -> FastAPI:
 def serve(settings: ProfileSettings | None = None) -> None:
     """Serve HTTP until stopped (`python -m autoletter.profile`, `autoletter serve profile`)."""
     settings = settings or ProfileSettings()
-    logs.configure(settings.service_name, settings.log_level, settings.log_json)
-    app = create_app(create_runtime(settings))
-    uvicorn.run(
-        app,
-        host=settings.http_host,
-        port=settings.http_port,
-        log_config=None,  # keep our JSON logging
-        timeout_graceful_shutdown=int(settings.graceful_timeout_s),
-    )
+    serve_app(create_app(create_runtime(settings)), settings)
