@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
+from typing import Annotated, Any
+
+from pydantic import BaseModel, Discriminator, Field, Tag
 
 from autoletter.contracts.common import Service
 
@@ -21,9 +23,26 @@ class PaymentMethodFacts(BaseModel):
     last4: str | None = None
     exp_month: int | None = None
     exp_year: int | None = None
-    bank_code: str | None = Field(default=None, description="SEPA Direct Debit only.")
-    country: str | None = Field(default=None, description="SEPA Direct Debit only.")
-    mandate_id: str | None = Field(default=None, description="SEPA Direct Debit only: Stripe's mandate.")
+
+
+class SepaDebitFacts(PaymentMethodFacts):
+    """A SEPA Direct Debit: its bank, country and the mandate the customer accepted (never the IBAN)."""
+
+    bank_code: str | None = None
+    country: str | None = None
+    mandate_id: str | None = Field(default=None, description="Stripe's mandate of the debit.")
+
+
+def _method_kind(value: Any) -> str:
+    kind = value.get("type") if isinstance(value, dict) else getattr(value, "type", None)
+    return "sepa_debit" if kind == "sepa_debit" else "other"
+
+
+#: A card keeps no bank facts in the answer; a debit adds its mandate.
+PaymentMethod = Annotated[
+    Annotated[SepaDebitFacts, Tag("sepa_debit")] | Annotated[PaymentMethodFacts, Tag("other")],
+    Discriminator(_method_kind),
+]
 
 
 class ServiceFacts(BaseModel):
@@ -84,7 +103,7 @@ class OpenDispute(BaseModel):
 class BillingOverview(BaseModel):
     account_id: str
     profile: ProfileCompleteness
-    payment_method: PaymentMethodFacts | None
+    payment_method: PaymentMethod | None
     services: list[ServiceFacts]
     outstanding_invoices: list[OutstandingInvoice]
     new_payment_method_needed: bool = Field(
