@@ -39,6 +39,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="3: a three-node Kafka cluster as in production (formatted anew at each start)",
     )
     parser.add_argument(
+        "--replicas",
+        type=int,
+        choices=(1, 2, 3),
+        default=1,
+        help="processes per service, sharing each port (SO_REUSEPORT) as replicas would",
+    )
+    parser.add_argument(
         "--tracing",
         action="store_true",
         help="also run Jaeger (built once from Go modules) and export traces to it",
@@ -192,19 +199,29 @@ def run(args: argparse.Namespace) -> int:
             if align_emulator(emulator_url, clock_file) >= 60:  # seconds of drift are not news
                 say("the emulator's test clock caught up with the local run's business time")
 
-        names = [n for n in PORTS if n != "console" or not args.no_console]
+        services = [n for n in PORTS if n != "console" or not args.no_console]
+        if args.replicas > 1:
+            env["AUTOLETTER_HTTP_REUSE_PORT"] = "true"  # the replicas of a service share its port
+        # The console is one process; each service runs `--replicas` of them.
+        names = [
+            name if i == 1 else f"{name}-{i}"
+            for name in services
+            for i in range(1, (args.replicas if name != "console" else 1) + 1)
+        ]
         procs: dict[str, ServerProcess] = {}
         for name in names:
+            service = name.split("-")[0]
             procs[name] = ServerProcess(
                 name,
-                [sys.executable, "-m", "autoletter.cli.main", "serve", name],
+                [sys.executable, "-m", "autoletter.cli.main", "serve", service],
                 logs / f"{name}.log",
                 env=env,
             )
             stack.callback(procs[name].stop)
         for name in names:
-            path = "/readyz" if name != "console" else "/"
-            _wait_ready(name, f"http://127.0.0.1:{PORTS[name]}{path}", procs[name])
+            service = name.split("-")[0]
+            path = "/readyz" if service != "console" else "/"
+            _wait_ready(name, f"http://127.0.0.1:{PORTS[service]}{path}", procs[name])
 
         facts = LocalRun(
             urls={name: f"http://127.0.0.1:{port}" for name, port in PORTS.items()},
