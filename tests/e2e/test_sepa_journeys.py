@@ -114,6 +114,13 @@ async def test_a_debit_succeeds_after_processing_and_the_service_stays_active(sy
     assert paid.amount_cents == 95  # type: ignore[attr-defined]
     assert await statuses_of(system, account, "standard") == [("active", "activated")]  # throughout
     assert not (await overview(system, account))["outstanding_invoices"]
+    # The receipt: Stripe's hosted page and a PDF the emulator serves.
+    [receipt] = (await overview(system, account))["paid_invoices"]
+    assert receipt["invoice_id"] == str(paid.invoice_id) and receipt["paid_at"]  # type: ignore[attr-defined]
+    assert receipt["invoice_pdf"].endswith(f"/invoice/{receipt['stripe_invoice_id']}/pdf")
+    async with system.emulator() as emulator:
+        pdf = await emulator.get(receipt["invoice_pdf"])
+    assert pdf.headers["content-type"] == "application/pdf" and pdf.content.startswith(b"%PDF-")
 
 
 async def test_a_debit_failing_late_after_the_letters_went_out_holds_then_recovers_with_a_card(
