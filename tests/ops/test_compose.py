@@ -97,9 +97,9 @@ def test_ports_and_health_checks_match_each_service_setting(apps):
         assert re.search(rf"names: \[{name}\]\s+type: A\s+port: {port}\b", scrape), name
 
 
-def test_letters_and_invoicing_run_two_replicas_with_limits(apps):
-    assert apps["letters"]["deploy"]["replicas"] == 2
-    assert apps["invoicing"]["deploy"]["replicas"] == 2
+def test_every_service_runs_two_replicas_with_limits(apps):
+    for name in ("profile", "payments", "letters", "invoicing"):
+        assert apps[name]["deploy"]["replicas"] == 2, name
     for name, svc in apps.items():
         limits = svc["deploy"]["resources"]["limits"]
         assert limits["cpus"] and limits["memory"], name
@@ -108,10 +108,17 @@ def test_letters_and_invoicing_run_two_replicas_with_limits(apps):
 
 def test_infrastructure_is_kafka_in_kraft_mode_postgres_prometheus_and_grafana(compose):
     services = compose["services"]
-    kafka = services["kafka"]
-    assert kafka["image"] == "apache/kafka:4.1.1"
-    assert "controller" in kafka["environment"]["KAFKA_PROCESS_ROLES"]
-    assert kafka["environment"]["KAFKA_AUTO_CREATE_TOPICS_ENABLE"] == "false"
+    nodes = [services[f"kafka-{n}"] for n in (1, 2, 3)]
+    for n, kafka in enumerate(nodes, start=1):
+        env = kafka["environment"]
+        assert kafka["image"] == "apache/kafka:4.1.1"
+        assert "controller" in env["KAFKA_PROCESS_ROLES"]
+        assert env["KAFKA_AUTO_CREATE_TOPICS_ENABLE"] == "false"
+        assert str(env["KAFKA_NODE_ID"]) == str(n)
+        assert env["KAFKA_CONTROLLER_QUORUM_VOTERS"] == "1@kafka-1:9093,2@kafka-2:9093,3@kafka-3:9093"
+        assert str(env["KAFKA_MIN_INSYNC_REPLICAS"]) == "2"
+        assert str(env["KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR"]) == "3"
+    assert len({k["environment"]["CLUSTER_ID"] for k in nodes}) == 1
     assert services["postgres"]["image"].startswith("postgres:")
     assert "./prometheus/rules:/etc/prometheus/rules:ro" in services["prometheus"]["volumes"]
     assert any("grafana/provisioning" in v for v in services["grafana"]["volumes"])
