@@ -67,10 +67,12 @@ class Hanging:
 
     def __init__(self, inner: FakeStripe) -> None:
         self.stats = inner.stats
+        self.calls = 0
         self.cancelled = 0
 
     def __getattr__(self, name: str) -> Any:
         async def call(*_: Any, **__: Any) -> Any:
+            self.calls += 1
             try:
                 await asyncio.Event().wait()
             except asyncio.CancelledError:
@@ -97,6 +99,7 @@ async def test_a_close_that_loses_its_lease_stops(
     )
     run = asyncio.create_task(runner.close_period(Period.parse(PERIOD)))
     await wait_for(lambda: _leased(prepared), timeout=10, what="the close to take its lease")
+    await wait_for(lambda: hanging.calls >= 1, timeout=30, what="the close to be waiting on Stripe")
     await prepared.scalar("UPDATE close_leases SET run_id = gen_random_uuid() RETURNING 1")  # another took it
 
     result = await asyncio.wait_for(run, 10)
@@ -127,6 +130,7 @@ async def test_a_close_whose_heartbeat_cannot_reach_the_lease_stops_before_it_la
     )
     run = asyncio.create_task(runner.close_period(Period.parse(PERIOD)))
     await wait_for(lambda: _leased(prepared), timeout=10, what="the close to take its lease")
+    await wait_for(lambda: hanging.calls >= 1, timeout=30, what="the close to be waiting on Stripe")
     async with rt.engine.begin() as conn:  # every renewal now fails in the database
         await conn.execute(text("ALTER TABLE close_leases RENAME TO close_leases_gone"))
 
