@@ -85,21 +85,7 @@ class Hanging:
 async def test_a_close_that_loses_its_lease_stops(
     prepared: Prepared, fake_stripe: FakeStripe, unique: str
 ) -> None:
-    await _usage(prepared, unique, accounts=1)
-    hanging = Hanging(fake_stripe)
-    prepared.runtime.close._billing = hanging
-    rt = prepared.runtime
-    runner = CloseRunner(
-        rt.engine,
-        rt.sessions,
-        rt.close,
-        rt.clock,
-        lease_ttl=timedelta(seconds=5),
-        lease_renew_every=timedelta(milliseconds=100),
-    )
-    run = asyncio.create_task(runner.close_period(Period.parse(PERIOD)))
-    await wait_for(lambda: _leased(prepared), timeout=10, what="the close to take its lease")
-    await wait_for(lambda: hanging.calls >= 1, timeout=30, what="the close to be waiting on Stripe")
+    hanging, run = await _close_waiting_on_stripe(prepared, fake_stripe, unique, lease_ttl_s=5)
     await prepared.scalar("UPDATE close_leases SET run_id = gen_random_uuid() RETURNING 1")  # another took it
 
     result = await asyncio.wait_for(run, 10)
@@ -109,13 +95,10 @@ async def test_a_close_that_loses_its_lease_stops(
     assert "LeaseLost" in str(error)
 
 
-async def _leased(prepared: Prepared) -> bool:
-    return bool(await prepared.scalar("SELECT count(*) FROM close_leases"))
-
-
-async def test_a_close_whose_heartbeat_cannot_reach_the_lease_stops_before_it_lapses(
-    prepared: Prepared, fake_stripe: FakeStripe, unique: str
-) -> None:
+async def _close_waiting_on_stripe(
+    prepared: Prepared, fake_stripe: FakeStripe, unique: str, *, lease_ttl_s: float
+) -> tuple[Hanging, asyncio.Task[Any]]:
+    """A close holding its lease, waiting on a Stripe that never answers."""
     await _usage(prepared, unique, accounts=1)
     hanging = Hanging(fake_stripe)
     prepared.runtime.close._billing = hanging
@@ -125,13 +108,24 @@ async def test_a_close_whose_heartbeat_cannot_reach_the_lease_stops_before_it_la
         rt.sessions,
         rt.close,
         rt.clock,
-        lease_ttl=timedelta(seconds=1),
+        lease_ttl=timedelta(seconds=lease_ttl_s),
         lease_renew_every=timedelta(milliseconds=100),
     )
     run = asyncio.create_task(runner.close_period(Period.parse(PERIOD)))
     await wait_for(lambda: _leased(prepared), timeout=10, what="the close to take its lease")
     await wait_for(lambda: hanging.calls >= 1, timeout=30, what="the close to be waiting on Stripe")
-    async with rt.engine.begin() as conn:  # every renewal now fails in the database
+    return hanging, run
+
+
+async def _leased(prepared: Prepared) -> bool:
+    return bool(await prepared.scalar("SELECT count(*) FROM close_leases"))
+
+
+async def test_a_close_whose_heartbeat_cannot_reach_the_lease_stops_before_it_lapses(
+    prepared: Prepared, fake_stripe: FakeStripe, unique: str
+) -> None:
+    hanging, run = await _close_waiting_on_stripe(prepared, fake_stripe, unique, lease_ttl_s=1)
+    async with prepared.runtime.engine.begin() as conn:  # every renewal now fails in the database
         await conn.execute(text("ALTER TABLE close_leases RENAME TO close_leases_gone"))
 
     result = await asyncio.wait_for(run, 10)
