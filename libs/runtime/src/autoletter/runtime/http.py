@@ -87,9 +87,13 @@ _STATUS_CODES = {
 }
 
 
+_ERROR_REF = {"$ref": "#/components/schemas/ErrorBody"}
+
+
 def _document_validation_errors(app: FastAPI) -> None:
     """OpenAPI tells the truth about 422: FastAPI's default entry describes its own body
-    ({"detail": [...]}), which no service sends; every route that validates input is given ours."""
+    ({"detail": [...]}), which no service sends; every route that validates input is given ours.
+    And about 400: any route with a body answers it to a body that cannot be parsed."""
     build = app.openapi
 
     def openapi() -> dict[str, Any]:
@@ -99,14 +103,18 @@ def _document_validation_errors(app: FastAPI) -> None:
         components = schema.setdefault("components", {}).setdefault("schemas", {})
         for path_item in schema.get("paths", {}).values():
             for operation in path_item.values():
-                entry = operation.get("responses", {}).get("422")
-                if entry is None:
-                    continue
+                entry = operation.get("responses", {}).get("422", {})
                 ref = entry.get("content", {}).get("application/json", {}).get("schema", {}).get("$ref", "")
                 if ref.endswith("/HTTPValidationError"):
                     entry["description"] = _STATUS_DESCRIPTIONS[422]
-                    body = {"$ref": "#/components/schemas/ErrorBody"}
-                    entry["content"]["application/json"]["schema"] = body
+                    entry["content"]["application/json"]["schema"] = dict(_ERROR_REF)
+                    components.setdefault("ErrorBody", ErrorBody.model_json_schema())
+                # A JSON body that is not even text (not UTF-8) cannot be parsed: FastAPI answers 400.
+                if "requestBody" in operation and "400" not in operation["responses"]:
+                    operation["responses"]["400"] = {
+                        "description": "The body cannot be parsed",
+                        "content": {"application/json": {"schema": dict(_ERROR_REF)}},
+                    }
                     components.setdefault("ErrorBody", ErrorBody.model_json_schema())
         if '/HTTPValidationError"' not in json.dumps(schema.get("paths", {})):
             for unused in ("HTTPValidationError", "ValidationError"):
