@@ -197,6 +197,14 @@ async def test_only_ops_start_billing_runs_and_only_for_ended_periods(service: S
     for bad in ({"period": "not-a-month"}, {}):
         refused = await service.client.post("/v1/billing-runs", json=bad, headers=service.auth(f"a{unique}"))
         assert refused.status_code == 403, refused.text
+    not_json = await service.client.post(  # FastAPI parses JSON before any dependency: OpsRoute is first
+        "/v1/billing-runs", content=b"{not json", headers=service.auth(f"a{unique}")
+    )
+    assert not_json.status_code == 403, not_json.text
+    not_json = await service.client.post(
+        "/v1/ops/reconciliations", content=b"{not json", headers=service.auth(f"a{unique}")
+    )
+    assert not_json.status_code == 403, not_json.text
     not_a_run = await service.client.get("/v1/billing-runs/not-a-uuid", headers=service.auth(f"a{unique}"))
     assert not_a_run.status_code == 403, not_a_run.text
     ops = service.auth("ops-user", "ops")

@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 from autoletter.contracts.common import Service
 from autoletter.invoicing.domain.period import InvalidPeriod, Period
 from autoletter.invoicing.handlers import views
-from autoletter.runtime.auth import CurrentPrincipal, Principal, authorize_account, require_ops
+from autoletter.runtime.auth import CurrentPrincipal, OpsRoute, Principal, authorize_account, require_ops
 from autoletter.runtime.http import ApiError, error_responses
 
 if TYPE_CHECKING:
@@ -146,10 +146,12 @@ def _ops_only(principal: CurrentPrincipal) -> Principal:
     return principal
 
 
-#: The ops role is checked before the input: a customer gets 403, never a 422 about the body.
 OpsPrincipal = Annotated[Principal, Depends(_ops_only)]
 
 router = APIRouter(tags=["invoicing"])
+#: Billing runs: the ops role is checked before the input, the body's JSON included (OpsRoute), so a
+#: customer gets 403, never a 422.
+ops = APIRouter(tags=["invoicing"], route_class=OpsRoute)
 
 
 @router.get(
@@ -205,7 +207,7 @@ async def get_invoices(account_id: str, principal: CurrentPrincipal, request: Re
         return await views.invoices(session, account_id)
 
 
-@router.post(
+@ops.post(
     "/v1/billing-runs",
     status_code=202,
     response_model=RunStartedOut,
@@ -223,7 +225,7 @@ async def start_billing_run(
     return {"run_id": str(run_id), "period": str(period), "status": "pending"}
 
 
-@router.get("/v1/billing-runs/{run_id}", response_model=RunOut, responses=error_responses(401, 403, 404, 422))
+@ops.get("/v1/billing-runs/{run_id}", response_model=RunOut, responses=error_responses(401, 403, 404, 422))
 async def get_billing_run(principal: OpsPrincipal, run_id: UUID, request: Request) -> dict[str, Any]:
     """Progress of a close (ops)."""
     async with _runtime(request).sessions.begin() as session:
@@ -231,3 +233,6 @@ async def get_billing_run(principal: OpsPrincipal, run_id: UUID, request: Reques
     if found is None:
         raise ApiError(404, "not_found", "No such billing run.")
     return found
+
+
+router.include_router(ops)

@@ -6,10 +6,10 @@ from __future__ import annotations
 import asyncio
 import logging
 from datetime import timedelta
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Annotated, Any, cast
 from uuid import uuid4
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Path, Request
 from prometheus_client import Counter, Gauge
 from pydantic import BaseModel, Field
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -22,7 +22,7 @@ from autoletter.invoicing.domain.reconciliation import Kind
 from autoletter.invoicing.handlers.reconcile import Reconciler
 from autoletter.invoicing.settings import InvoicingSettings
 from autoletter.runtime import stripe_api
-from autoletter.runtime.auth import CurrentPrincipal, require_ops
+from autoletter.runtime.auth import CurrentPrincipal, OpsRoute, require_ops
 from autoletter.runtime.clock import Clock
 from autoletter.runtime.http import ApiError, error_responses
 from autoletter.runtime.reconciliation import OPS_ONLY, PERIOD_PATTERN, PeriodQuery, SideOut, settledness
@@ -72,7 +72,8 @@ def _period(text: str) -> Period:
         raise ApiError(422, "validation_error", str(exc), {"period": str(exc)}) from exc
 
 
-router = APIRouter(tags=["ops"], dependencies=[OPS_ONLY])
+#: Ops only, checked before the body is parsed (a customer gets 403, never a 422).
+router = APIRouter(tags=["ops"], dependencies=[OPS_ONLY], route_class=OpsRoute)
 
 
 class UsageLineOut(BaseModel):
@@ -174,7 +175,11 @@ async def reconcile_now(
     response_model=StoredReportOut,
     responses=error_responses(401, 403, 404, 422),
 )
-async def last_report(period: str, principal: CurrentPrincipal, request: Request) -> dict[str, Any]:
+async def last_report(
+    period: Annotated[str, Path(pattern=PERIOD_PATTERN, description="The month, YYYY-MM (UTC).")],
+    principal: CurrentPrincipal,
+    request: Request,
+) -> dict[str, Any]:
     """The period's latest stored report (the daily run's or an on-demand one); 404 before any."""
     require_ops(principal)
     runtime = _runtime(request)

@@ -134,7 +134,7 @@ async def open_portal(
     return {"url": url}
 
 
-@router.get("/billing", response_model=BillingOverview)
+@router.get("/billing", response_model=BillingOverview, responses=error_responses(401, 404))
 async def billing_overview(account_id: str, request: Request, principal: CurrentPrincipal) -> BillingOverview:
     """Completeness, payment method, both services, outstanding and paid invoices, open disputes."""
     authorize_account(principal, account_id)
