@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any
 
 import jwt
-from fastapi import Depends, Request, Response
+from fastapi import Depends, Path, Request, Response
 from fastapi.routing import APIRoute
 
 from autoletter.runtime.http import ApiError
@@ -66,6 +66,9 @@ def _principal(request: Request) -> Principal:
 
 
 CurrentPrincipal = Annotated[Principal, Depends(_principal)]
+
+#: An account id in a route's path: as long as an event envelope's (contracts' Envelope.account_id).
+AccountId = Annotated[str, Path(min_length=1, max_length=64, description="The account id.")]
 
 
 def authorize_account(principal: Principal, account_id: str) -> None:

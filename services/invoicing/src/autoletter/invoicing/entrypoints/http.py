@@ -11,7 +11,14 @@ from pydantic import BaseModel, Field
 from autoletter.contracts.common import Service
 from autoletter.invoicing.domain.period import InvalidPeriod, Period
 from autoletter.invoicing.handlers import views
-from autoletter.runtime.auth import CurrentPrincipal, OpsRoute, Principal, authorize_account, require_ops
+from autoletter.runtime.auth import (
+    AccountId,
+    CurrentPrincipal,
+    OpsRoute,
+    Principal,
+    authorize_account,
+    require_ops,
+)
 from autoletter.runtime.http import ApiError, error_responses
 
 if TYPE_CHECKING:
@@ -158,7 +165,7 @@ ops = APIRouter(tags=["invoicing"], route_class=OpsRoute)
     "/v1/accounts/{account_id}/usage", response_model=UsageOut, responses=error_responses(401, 404, 422)
 )
 async def get_usage(
-    account_id: str,
+    account_id: AccountId,
     principal: CurrentPrincipal,
     request: Request,
     period: Annotated[str | None, Query(pattern=PERIOD_PATTERN, description="YYYY-MM; default: now")] = None,
@@ -186,7 +193,7 @@ async def get_prices(principal: CurrentPrincipal, request: Request) -> dict[str,
     responses=error_responses(401, 404, 422),
 )
 async def get_letter_charge(
-    account_id: str, letter_id: UUID, principal: CurrentPrincipal, request: Request
+    account_id: AccountId, letter_id: UUID, principal: CurrentPrincipal, request: Request
 ) -> dict[str, Any]:
     """What a sent letter costs and its billing period and invoice; 404 until invoicing has recorded it."""
     authorize_account(principal, account_id)
@@ -198,9 +205,11 @@ async def get_letter_charge(
 
 
 @router.get(
-    "/v1/accounts/{account_id}/invoices", response_model=InvoicesOut, responses=error_responses(401, 404)
+    "/v1/accounts/{account_id}/invoices", response_model=InvoicesOut, responses=error_responses(401, 404, 422)
 )
-async def get_invoices(account_id: str, principal: CurrentPrincipal, request: Request) -> dict[str, Any]:
+async def get_invoices(
+    account_id: AccountId, principal: CurrentPrincipal, request: Request
+) -> dict[str, Any]:
     """The account's invoices and their states, newest period first."""
     authorize_account(principal, account_id)
     async with _runtime(request).sessions.begin() as session:

@@ -20,7 +20,7 @@ from autoletter.letters.entrypoints.parsing import read_letter_request
 from autoletter.letters.handlers import DocumentNotFound, IdempotencyKeyReused, LetterNotFound, LettersContext
 from autoletter.letters.submission import LetterIn
 from autoletter.runtime import tracing
-from autoletter.runtime.auth import CurrentPrincipal, authorize_account
+from autoletter.runtime.auth import AccountId, CurrentPrincipal, authorize_account
 from autoletter.runtime.http import ApiError, error_responses
 from autoletter.runtime.logs import correlation_id
 from autoletter.runtime.service import RuntimeDep, ServiceRuntime
@@ -189,7 +189,7 @@ def router(ctx: LettersContext) -> APIRouter:
         ),
     )
     async def send_letter(
-        account_id: str,
+        account_id: AccountId,
         principal: CurrentPrincipal,
         runtime: RuntimeDep,
         request: Request,
@@ -232,7 +232,7 @@ def router(ctx: LettersContext) -> APIRouter:
         "", response_model=LetterPage, responses=error_responses(401, 404, codes={422: "invalid_cursor"})
     )
     async def list_letters(
-        account_id: str,
+        account_id: AccountId,
         principal: CurrentPrincipal,
         runtime: RuntimeDep,
         status: LetterStatus | None = None,
@@ -256,7 +256,7 @@ def router(ctx: LettersContext) -> APIRouter:
 
     @api.get("/{letter_id}", response_model=LetterDetailOut, responses=error_responses(401, 404, 422))
     async def get_letter(
-        account_id: str, letter_id: UUID, principal: CurrentPrincipal, runtime: RuntimeDep
+        account_id: AccountId, letter_id: UUID, principal: CurrentPrincipal, runtime: RuntimeDep
     ) -> LetterDetailOut:
         """One letter, with every status it took (time and reason), oldest first."""
         authorize_account(principal, account_id)
@@ -268,7 +268,7 @@ def router(ctx: LettersContext) -> APIRouter:
         responses=error_responses(401, 404, 422, codes={409: "letter_not_held"}),
     )
     async def cancel_letter(
-        account_id: str, letter_id: UUID, principal: CurrentPrincipal, runtime: RuntimeDep
+        account_id: AccountId, letter_id: UUID, principal: CurrentPrincipal, runtime: RuntimeDep
     ) -> LetterDetailOut:
         """Cancel a held letter; a letter already accepted, sent or finished cannot be."""
         authorize_account(principal, account_id)

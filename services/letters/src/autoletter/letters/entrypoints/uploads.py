@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 from autoletter.letters import handlers
 from autoletter.letters.entrypoints.parsing import read_upload
 from autoletter.letters.handlers import LettersContext
-from autoletter.runtime.auth import CurrentPrincipal, authorize_account
+from autoletter.runtime.auth import AccountId, CurrentPrincipal, authorize_account
 from autoletter.runtime.http import error_responses
 from autoletter.runtime.service import RuntimeDep
 
@@ -58,7 +58,7 @@ def router(ctx: LettersContext) -> APIRouter:
         ),
     )
     async def upload_document(
-        account_id: str, principal: CurrentPrincipal, runtime: RuntimeDep, request: Request
+        account_id: AccountId, principal: CurrentPrincipal, runtime: RuntimeDep, request: Request
     ) -> DocumentOut:
         """Upload a PDF once; the same PDF uploaded again gets the same reference.
 

@@ -14,7 +14,7 @@ from autoletter.payments.domain.status import PrerequisitesMissing
 from autoletter.payments.entrypoints.billing_overview import BillingOverview
 from autoletter.payments.handlers import billing
 from autoletter.payments.handlers import services as service_switches
-from autoletter.runtime.auth import CurrentPrincipal, authorize_account
+from autoletter.runtime.auth import AccountId, CurrentPrincipal, authorize_account
 from autoletter.runtime.http import ApiError, error_responses
 
 if TYPE_CHECKING:
@@ -79,7 +79,7 @@ def _incomplete(exc: billing.ProfileIncomplete) -> ApiError:
     responses=error_responses(401, 404, 422, codes={409: "profile_incomplete"}),
 )
 async def start_checkout(
-    account_id: str,
+    account_id: AccountId,
     request: Request,
     principal: CurrentPrincipal,
     idempotency_key: IdempotencyKey = None,
@@ -112,7 +112,7 @@ async def start_checkout(
     responses=error_responses(401, 404, 422, codes={409: "profile_incomplete"}),
 )
 async def open_portal(
-    account_id: str,
+    account_id: AccountId,
     request: Request,
     principal: CurrentPrincipal,
     idempotency_key: IdempotencyKey = None,
@@ -148,7 +148,7 @@ async def billing_overview(account_id: str, request: Request, principal: Current
     responses=error_responses(401, 404, 422, codes={409: "prerequisites_missing"}),
 )
 async def activate(
-    account_id: str, service: Service, request: Request, principal: CurrentPrincipal
+    account_id: AccountId, service: Service, request: Request, principal: CurrentPrincipal
 ) -> dict[str, Any]:
     """Switch a service on; 409 naming the missing prerequisites."""
     authorize_account(principal, account_id)
@@ -170,7 +170,7 @@ async def activate(
     "/services/{service}/deactivate", response_model=ServiceOut, responses=error_responses(401, 404, 422)
 )
 async def deactivate(
-    account_id: str, service: Service, request: Request, principal: CurrentPrincipal
+    account_id: AccountId, service: Service, request: Request, principal: CurrentPrincipal
 ) -> dict[str, Any]:
     """Switch a service off; unpaid invoices remain owed."""
     authorize_account(principal, account_id)
