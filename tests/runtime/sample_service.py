@@ -13,9 +13,10 @@ from autoletter.contracts import TOPICS
 from autoletter.contracts.letters import LetterSent
 from autoletter.contracts.profile import ProfileCompleted
 from autoletter.runtime import outbox
-from autoletter.runtime.consumer import RetryPolicy, Subscription
+from autoletter.runtime.consumer import Subscription
 from autoletter.runtime.service import ServiceRuntime
 from autoletter.runtime.settings import ServiceSettings
+from autoletter.runtime.waiting import RetryPolicy
 
 MIGRATIONS = Path(__file__).parent / "sample_migrations"
 

@@ -12,8 +12,9 @@ from test_outbox import letter_sent
 
 from autoletter.contracts import encode, headers_for
 from autoletter.runtime import dlq
-from autoletter.runtime.consumer import MessageProcessor, RetryPolicy
+from autoletter.runtime.consumer import MessageProcessor
 from autoletter.runtime.testing import publish, wait_for
+from autoletter.runtime.waiting import RetryPolicy
 
 
 @pytest.fixture

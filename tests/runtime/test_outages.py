@@ -20,9 +20,9 @@ from test_outbox import letter_sent
 
 from autoletter.devstack import postgres
 from autoletter.runtime import dlq, metrics
-from autoletter.runtime.consumer import RetryPolicy
 from autoletter.runtime.failures import Failure, classify
 from autoletter.runtime.testing import publish, wait_for
+from autoletter.runtime.waiting import RetryPolicy
 
 #: Quick backoff for the tests; the statement-timeout budget is set per test.
 FAST = RetryPolicy(attempts=3, first_delay=0.05, max_delay=0.2, outage_max_delay=0.5, slow_limit=60)

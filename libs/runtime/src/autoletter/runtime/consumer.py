@@ -18,14 +18,14 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.errors import KafkaError
 from opentelemetry.trace import Link, Span, SpanKind
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from autoletter.contracts import DecodeError, Envelope, Topic, UnknownEventType, decode, message_class
 from autoletter.contracts.common import unknown_values
-from autoletter.runtime import inbox, logs, metrics, tracing
+from autoletter.runtime import inbox, logs, metrics, tracing, waiting
 from autoletter.runtime.failures import Failure, classify
 from autoletter.runtime.kafka import Producer
+from autoletter.runtime.waiting import PartitionLost, RetryPolicy
 
 log = logging.getLogger(__name__)
 
@@ -60,33 +60,6 @@ class Subscription:
     @property
     def types(self) -> tuple[type[Envelope], ...]:
         return (*self.handlers, *self.batch_types)
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    """How a failed message is retried in place (see `failures.Failure` for the kinds of failure).
-
-    The message's own failures: `attempts` tries with exponential backoff, then the dead-letter topic.
-    Outages and conflicts: retried without limit, the backoff capped at `outage_max_delay`.
-    Statement or lock timeouts while the database answers: retried for `slow_limit` seconds, then
-    dead-lettered with reason `statement_timeout`.
-    """
-
-    attempts: int = 5
-    first_delay: float = 0.1
-    max_delay: float = 5.0
-    outage_max_delay: float = 30.0
-    slow_limit: float = 300.0
-
-    def delay(self, attempt: int) -> float:
-        return float(min(self.first_delay * 2 ** (attempt - 1), self.max_delay))
-
-    def outage_delay(self, attempt: int) -> float:
-        return float(min(self.first_delay * 2 ** (attempt - 1), self.outage_max_delay))
-
-
-class PartitionLost(Exception):
-    """The partition was given to another consumer while its message waited: that one carries on."""
 
 
 @dataclass
@@ -310,6 +283,7 @@ class MessageProcessor:
         tp = TopicPartition(item.record.topic, item.record.partition)
         own_failures = waits = 0
         slow_since: float | None = None
+        outage = metrics.OUTAGE_SECONDS.labels(self._service, self.sub.group)
         try:
             while True:
                 try:
@@ -326,7 +300,7 @@ class MessageProcessor:
                     metrics.HANDLER_FAILURES.labels(self._service, self.sub.group, kind).inc()
                     metrics.RETRIES.labels(self._service, self.sub.group).inc()
                     if kind is Failure.SLOW:
-                        if not await self._database_answers():
+                        if not await waiting.database_answers(self._sessions):
                             kind = Failure.OUTAGE  # cancelled because the server is going away
                         else:
                             slow_since = slow_since or time.monotonic()
@@ -349,9 +323,9 @@ class MessageProcessor:
                         "waiting_out_failure",
                         extra={"group": self.sub.group, "kind": kind, "attempt": waits, "error": error},
                     )
-                    await self._wait_out(consumer, tp, kind, waits)
+                    await waiting.wait_out(consumer, tp, kind, waits, self._retry, self._sessions, outage)
         finally:
-            metrics.OUTAGE_SECONDS.labels(self._service, self.sub.group).set(0)
+            outage.set(0)
 
     @contextlib.asynccontextmanager
     async def _transaction(self) -> AsyncIterator[AsyncSession]:
@@ -371,51 +345,6 @@ class MessageProcessor:
                     metrics.DUPLICATES_SKIPPED.labels(self._service, self.sub.group).inc()
             await self._handle_all(session, [item], new)
         self._count([item])
-
-    async def _wait_out(
-        self, consumer: AIOKafkaConsumer, tp: TopicPartition, kind: Failure, waits: int
-    ) -> None:
-        """Back off before the next try; during an outage, until the database answers again."""
-        started = time.monotonic()
-        delay = self._retry.outage_delay(waits)
-        consumer.pause(*consumer.assignment())
-        try:
-            while True:
-                await self._keep_membership(consumer, delay)
-                if tp not in consumer.assignment():
-                    raise PartitionLost(str(tp))
-                if kind is Failure.OUTAGE:
-                    metrics.OUTAGE_SECONDS.labels(self._service, self.sub.group).inc(
-                        time.monotonic() - started
-                    )
-                    started = time.monotonic()
-                if kind is not Failure.OUTAGE or await self._database_answers():
-                    return
-                waits += 1
-                delay = self._retry.outage_delay(waits)
-        finally:
-            consumer.resume(*consumer.assignment())
-
-    async def _keep_membership(self, consumer: AIOKafkaConsumer, seconds: float) -> None:
-        """Wait while polling the (paused) consumer, so the group does not take it for dead. A
-        partition assigned meanwhile is not paused yet: whatever it returns is rewound, never lost."""
-        deadline = time.monotonic() + seconds
-        while (left := deadline - time.monotonic()) > 0:
-            consumer.pause(*consumer.assignment())
-            fetched = await consumer.getmany(timeout_ms=max(int(min(left, 1.0) * 1000), 1))
-            for tp, records in fetched.items():
-                consumer.seek(tp, records[0].offset)
-
-    async def _database_answers(self) -> bool:
-        """The probe: SELECT 1 on the pool the handlers use."""
-        try:
-            async with self._sessions() as session:
-                await asyncio.wait_for(session.execute(text("SELECT 1")), timeout=5)
-            return True
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            return False
 
     async def _dead_letter(self, item: _Item, reason: str, error: str) -> None:
         """Publish the original bytes, key and headers with the error; only then may the offset move."""

@@ -22,12 +22,13 @@ from autoletter.contracts import Topic
 from autoletter.runtime import db, metrics, migrations, topics, tracing
 from autoletter.runtime.broker import create_broker, register
 from autoletter.runtime.clock import Clock
-from autoletter.runtime.consumer import MessageProcessor, RetryPolicy, Subscription
+from autoletter.runtime.consumer import MessageProcessor, Subscription
 from autoletter.runtime.http import error_body, error_responses, install_error_handlers
 from autoletter.runtime.kafka import Producer, connection_options
 from autoletter.runtime.lag import observe_lag
 from autoletter.runtime.relay import OutboxRelay
 from autoletter.runtime.settings import ServiceSettings
+from autoletter.runtime.waiting import RetryPolicy
 
 log = logging.getLogger(__name__)
 
