@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from autoletter.contracts.common import Service
-from autoletter.payments.adapters import repository
+from autoletter.payments.adapters import payment_methods_repo, repository
 from autoletter.payments.adapters.stripe_gateway import HostedPage
 from autoletter.payments.domain.invoices import InvoiceState
 from autoletter.payments.domain.status import ALL_PROFILE_FIELDS
@@ -76,7 +76,9 @@ async def overview(session: AsyncSession, account_id: str) -> dict[str, Any]:
     missing = [] if complete else [m.value for m in (account.missing if account else ALL_PROFILE_FIELDS)]
     method = None
     if account and account.default_payment_method_id:
-        found = await repository.payment_method(session, account_id, account.default_payment_method_id)
+        found = await payment_methods_repo.payment_method(
+            session, account_id, account.default_payment_method_id
+        )
         if found is not None:
             pm = found[0]
             method = {

@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from autoletter.contracts.payments import DisputeStatus, PaymentDisputed, StatusReason
-from autoletter.payments.adapters import repository
+from autoletter.payments.adapters import payment_methods_repo, repository
 from autoletter.payments.adapters import stripe_events as se
 from autoletter.payments.adapters.repository import Account
 from autoletter.payments.domain.invoices import InvoiceRecord, InvoiceState, apply_dispute
@@ -48,7 +48,7 @@ async def _remember_mandate(
     charge = await ctx.gateway.charge(charge_id)
     mandate, pm_id = se.sepa_mandate(charge), se.ref_id(charge.get("payment_method"))
     if mandate and pm_id:
-        await repository.set_mandate(session, account.account_id, pm_id, mandate)
+        await payment_methods_repo.set_mandate(session, account.account_id, pm_id, mandate)
 
 
 async def customer_of_dispute(ctx: Context, dispute: dict[str, Any]) -> str | None:

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from autoletter.contracts import Envelope
 from autoletter.contracts.payments import PaymentMethodAttached, PaymentMethodDetached
-from autoletter.payments.adapters import repository
+from autoletter.payments.adapters import payment_methods_repo, repository
 from autoletter.payments.adapters.repository import Account
 from autoletter.payments.domain import status
 from autoletter.payments.domain.payment_methods import PaymentMethodFacts, promotion_candidate
@@ -49,7 +49,7 @@ async def make_default(
     extra: tuple[Envelope, ...] = (),
 ) -> str:
     """The method becomes the default for invoices; unpaid invoices are charged to it."""
-    await repository.save_payment_method(session, account.account_id, pm)
+    await payment_methods_repo.save_payment_method(session, account.account_id, pm)
     if account.default_payment_method_id == pm.payment_method_id:
         if extra:
             await commit_facts(
@@ -117,7 +117,7 @@ async def replace_lost_default(
     account has no payment method any more."""
     remaining = [
         m
-        for m in await repository.attached_payment_methods(session, account.account_id)
+        for m in await payment_methods_repo.attached_payment_methods(session, account.account_id)
         if m.payment_method_id != gone
     ]
     current = next((m for m in remaining if m.payment_method_id == account.default_payment_method_id), None)
@@ -151,11 +151,11 @@ async def detached(
     """A method left the customer. An unknown one is remembered as detached, so a late
     payment_method.attached cannot bring it back."""
     pm_id = pm.payment_method_id
-    if not await repository.mark_detached(session, account.account_id, pm_id, when):
-        if await repository.payment_method(session, account.account_id, pm_id) is not None:
+    if not await payment_methods_repo.mark_detached(session, account.account_id, pm_id, when):
+        if await payment_methods_repo.payment_method(session, account.account_id, pm_id) is not None:
             return "unchanged"
-        await repository.save_payment_method(session, account.account_id, pm)
-        await repository.mark_detached(session, account.account_id, pm_id, when)
+        await payment_methods_repo.save_payment_method(session, account.account_id, pm)
+        await payment_methods_repo.mark_detached(session, account.account_id, pm_id, when)
     event = make(ctx, PaymentMethodDetached, account.account_id, cause, payment_method_id=pm_id)
     if account.default_payment_method_id != pm_id:
         await commit_facts(

@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from autoletter.payments.adapters import repository
+from autoletter.payments.adapters import payment_methods_repo, repository
 from autoletter.payments.adapters import stripe_events as se
 from autoletter.payments.adapters.event_store import StoredEvent
 from autoletter.payments.adapters.repository import Account
@@ -86,7 +86,7 @@ async def _setup_succeeded(ctx: Context, session: AsyncSession, account: Account
     pm_id = ref.get("id") if isinstance(ref, dict) else ref
     if not isinstance(pm_id, str):
         return "ignored_no_payment_method"
-    known = await repository.payment_method(session, account.account_id, pm_id)
+    known = await payment_methods_repo.payment_method(session, account.account_id, pm_id)
     if known is not None and known[1]:
         return "ignored_detached"
     pm = known[0] if known is not None else await ctx.gateway.payment_method(pm_id)
@@ -98,8 +98,8 @@ async def _setup_succeeded(ctx: Context, session: AsyncSession, account: Account
 
 async def _pm_attached(ctx: Context, session: AsyncSession, account: Account, event: StoredEvent) -> str:
     pm = se.payment_method_facts(_object(event))
-    await repository.save_payment_method(session, account.account_id, pm)
-    known = await repository.payment_method(session, account.account_id, pm.payment_method_id)
+    await payment_methods_repo.save_payment_method(session, account.account_id, pm)
+    known = await payment_methods_repo.payment_method(session, account.account_id, pm.payment_method_id)
     if known is not None and known[1]:
         return "ignored_detached"
     if account.default_payment_method_id is not None:
@@ -126,7 +126,7 @@ async def _customer_updated(ctx: Context, session: AsyncSession, account: Accoun
             when=_when(event),
             cause=cause,
         )
-    known = await repository.payment_method(session, account.account_id, new_default)
+    known = await payment_methods_repo.payment_method(session, account.account_id, new_default)
     if known is not None and known[1]:
         return "ignored_detached"
     pm = known[0] if known is not None else await ctx.gateway.payment_method(new_default)
