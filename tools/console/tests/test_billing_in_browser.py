@@ -3,25 +3,14 @@ confirmed, and says it is still waiting once its deadline has passed. Services a
 
 from __future__ import annotations
 
-import os
-import shutil
-import threading
-import time
-from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
-
 import pytest
-import uvicorn
 
-from autoletter.console.bootstrap import create_app
 from autoletter.console.pages import billing
-from autoletter.console.testing import SERVICES, Upstreams, console_settings
-from autoletter.devstack.process import free_port
+from autoletter.console.testing import Upstreams
 
 playwright_api = pytest.importorskip("playwright.async_api", reason="playwright is in the dev group")
 expect = playwright_api.expect
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ACCOUNT = "acct-browser"
 BILLING = f"/v1/accounts/{ACCOUNT}/billing"
 CARD = {"payment_method_id": "pm_1", "type": "card", "brand": "visa", "last4": "4242"}
@@ -37,50 +26,10 @@ def overview(method: dict[str, object] | None) -> dict[str, object]:
     }
 
 
-@pytest.fixture
-def console(upstreams: Upstreams, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    """The console on a loopback port (a browser needs a socket), in front of the fakes."""
-    monkeypatch.setattr(billing, "CONFIRMATION_WAIT_S", 3)  # the page's deadline, shortened for the test
-    app = create_app(
-        console_settings(), mounts={f"http://{s}.test": upstreams.transport(s) for s in SERVICES}
-    )
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise AssertionError("the console did not start")
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(10)
-
-
-@pytest.fixture
-def chromium() -> str:
-    """Debian's Chromium; missing is a skip on a developer's machine and a failure in CI."""
-    if not Path(CHROMIUM).exists():
-        message = "Chromium is not installed (Debian: apt-get install -y chromium)"
-        if os.environ.get("CI"):
-            pytest.fail(message + " — CI must install it")
-        pytest.skip(message)
-    return CHROMIUM
-
-
-@pytest.fixture
-async def page(chromium: str) -> AsyncIterator[playwright_api.Page]:
-    async with playwright_api.async_playwright() as pw:
-        browser = await pw.chromium.launch(
-            executable_path=chromium, headless=True, args=["--no-sandbox", "--disable-gpu"]
-        )
-        context = await browser.new_context(locale="fr-FR")
-        context.set_default_timeout(10_000)
-        try:
-            yield await context.new_page()
-        finally:
-            await browser.close()
+@pytest.fixture(autouse=True)
+def short_confirmation_wait(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The page's deadline for Stripe's confirmation, shortened for the test."""
+    monkeypatch.setattr(billing, "CONFIRMATION_WAIT_S", 3)
 
 
 async def sign_in(page: playwright_api.Page, console: str) -> None:

@@ -4,22 +4,13 @@ from __future__ import annotations
 
 import html
 import json
-import os
-import shutil
-import threading
-import time
-from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 
-from autoletter.console.bootstrap import create_app
-from autoletter.console.testing import SERVICES as UPSTREAMS
-from autoletter.console.testing import Upstreams, console_settings, sign_in
-from autoletter.devstack.process import free_port
+from autoletter.console.testing import Upstreams, sign_in
 
 ACCOUNT = "acct-sepa"
 BASE = f"/v1/accounts/{ACCOUNT}"
@@ -216,53 +207,7 @@ async def test_paid_invoices_have_receipts_hosted_page_and_pdf(
 
 # --- the same page in a real headless Chromium (a browser needs a socket) ---
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARTIFACTS = Path(__file__).resolve().parents[3] / "test-artifacts"
-
-
-@pytest.fixture
-def console(upstreams: Upstreams) -> Iterator[str]:
-    app = create_app(
-        console_settings(), mounts={f"http://{s}.test": upstreams.transport(s) for s in UPSTREAMS}
-    )
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise AssertionError("the console did not start")
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(10)
-
-
-@pytest.fixture
-def chromium() -> str:
-    """Debian's Chromium; missing is a skip on a developer's machine and a failure in CI."""
-    if not Path(CHROMIUM).exists():
-        message = "Chromium is not installed (Debian: apt-get install -y chromium)"
-        if os.environ.get("CI"):
-            pytest.fail(message + " — CI must install it")
-        pytest.skip(message)
-    return CHROMIUM
-
-
-@pytest.fixture
-async def page(chromium: str) -> AsyncIterator[Any]:
-    playwright_api = pytest.importorskip("playwright.async_api", reason="playwright is in the dev group")
-    async with playwright_api.async_playwright() as pw:
-        browser = await pw.chromium.launch(
-            executable_path=chromium, headless=True, args=["--no-sandbox", "--disable-gpu"]
-        )
-        context = await browser.new_context(locale="fr-FR", viewport={"width": 1280, "height": 900})
-        context.set_default_timeout(10_000)
-        try:
-            yield await context.new_page()
-        finally:
-            await browser.close()
 
 
 async def test_the_billing_page_says_sepa_disputes_and_receipts_in_french(
