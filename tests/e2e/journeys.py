@@ -123,6 +123,33 @@ async def send_letter(system: System, account: str, service: str = "standard") -
         return dict(body(response))
 
 
+async def held_while_overdue(system: System, account: str) -> dict[str, Any]:
+    """Once letters has read the overdue status, a new letter waits (held, service_overdue)."""
+    await consumer_caught_up(system, "letters.service-status", "payments.events")
+    held = await send_letter(system, account, "standard")
+    assert (held["status"], held["reason"]) == ("held", "service_overdue")
+    return held
+
+
+async def recover_with_a_card_in_the_portal(system: System, account: str, customer_id: str) -> None:
+    """The customer adds a working card in the portal: the debt is paid, standard is active again."""
+    async with system.emulator() as emulator:
+        added = await emulator.post(
+            f"/_emulator/portal/{customer_id}/payment-methods", json={"card": GOOD_CARD, "default": True}
+        )
+        assert added.status_code == 200, added.text
+    await events(system, "payments.events", account, "PaymentSucceeded")
+    await events(
+        system,
+        "payments.events",
+        account,
+        "ServiceStatusChanged",
+        service="standard",
+        status="active",
+        count=2,
+    )
+
+
 async def close_period(system: System, period: str) -> dict[str, Any]:
     """Move past the period's end (and the close grace) and close it as ops; returns the finished run."""
     async with system.client("invoicing", "ops-person", ops=True) as invoicing:

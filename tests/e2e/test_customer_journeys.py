@@ -110,25 +110,11 @@ async def test_failing_card_goes_overdue_holds_letters_and_recovers_with_a_new_c
     assert overview["outstanding_invoices"], overview
 
     # Letters decides from its own copy of the status: once it has read the overdue status, letters wait.
-    await j.consumer_caught_up(system, "letters.service-status", "payments.events")
-    held = await j.send_letter(system, account, "standard")
-    assert (held["status"], held["reason"]) == ("held", "service_overdue")
+    held = await j.held_while_overdue(system, account)
 
-    async with system.emulator() as emulator:  # the customer changes the card in the portal
-        changed = await emulator.post(
-            f"/_emulator/portal/{customer_id}/payment-methods", json={"card": j.GOOD_CARD, "default": True}
-        )
-        assert changed.status_code == 200, changed.text
-    await j.events(system, "payments.events", account, "PaymentSucceeded")
-    await j.events(
-        system,
-        "payments.events",
-        account,
-        "ServiceStatusChanged",
-        service="standard",
-        status="active",
-        count=2,
-    )
+    await j.recover_with_a_card_in_the_portal(
+        system, account, customer_id
+    )  # the customer changes the card in the portal
     sent = await j.events(system, "letters.events", account, "LetterSent", count=2)
     assert str(sent[-1].letter_id) == held["letter_id"]  # type: ignore[attr-defined]
 

@@ -139,25 +139,11 @@ async def test_a_debit_failing_late_after_the_letters_went_out_holds_then_recove
     await j.events(
         system, "payments.events", account, "ServiceStatusChanged", service="standard", status="overdue"
     )
-    await j.consumer_caught_up(system, "letters.service-status", "payments.events")
-    held = await j.send_letter(system, account, "standard")
-    assert (held["status"], held["reason"]) == ("held", "service_overdue")
+    held = await j.held_while_overdue(system, account)
 
-    async with system.emulator() as emulator:  # the customer adds a card in the portal
-        added = await emulator.post(
-            f"/_emulator/portal/{customer_id}/payment-methods", json={"card": j.GOOD_CARD, "default": True}
-        )
-        assert added.status_code == 200, added.text
-    await j.events(system, "payments.events", account, "PaymentSucceeded")
-    await j.events(
-        system,
-        "payments.events",
-        account,
-        "ServiceStatusChanged",
-        service="standard",
-        status="active",
-        count=2,
-    )
+    await j.recover_with_a_card_in_the_portal(
+        system, account, customer_id
+    )  # the customer adds a card in the portal
     sent = await j.events(system, "letters.events", account, "LetterSent", count=2)
     assert [str(e.letter_id) for e in sent] == [first_letter["letter_id"], held["letter_id"]]  # type: ignore[attr-defined]
 
