@@ -1,4 +1,5 @@
-"""`autoletter`: one command for people (DESIGN §9). Every subcommand has --help."""
+"""`autoletter`: one command for people — run the system, close a month, inspect and replay. Every
+subcommand has --help."""
 
 from __future__ import annotations
 
