@@ -9,6 +9,7 @@ from pydantic import ValidationError
 
 from autoletter.contracts.envelope import Envelope
 from autoletter.contracts.registry import message_class
+from autoletter.contracts.upcasting import upcast
 
 
 class DecodeError(ValueError):
@@ -49,7 +50,8 @@ def header_value(headers: Iterable[tuple[str, bytes]] | Mapping[str, bytes] | No
 
 
 def decode(data: bytes, expected: Iterable[type[Envelope]] | None = None) -> Envelope:
-    """Decode a message: unknown fields are ignored, unknown types raise UnknownEventType."""
+    """Decode a message: older versions are upcast, unknown fields ignored, unknown types raise
+    UnknownEventType."""
     try:
         raw = json.loads(data)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
@@ -59,6 +61,10 @@ def decode(data: bytes, expected: Iterable[type[Envelope]] | None = None) -> Env
     cls = message_class(raw["event_type"])
     if cls is None or (expected is not None and cls not in tuple(expected)):
         raise UnknownEventType(raw["event_type"])
+    try:
+        raw = upcast(raw, cls.version)
+    except (LookupError, TypeError, ValueError) as exc:
+        raise DecodeError(f"cannot upcast {cls.__name__} v{raw.get('schema_version')}: {exc}") from exc
     try:
         return cls.model_validate(raw)
     except ValidationError as exc:

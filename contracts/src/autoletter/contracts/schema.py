@@ -61,12 +61,13 @@ def asyncapi() -> dict[str, Any]:
 
 def render() -> dict[Path, str]:
     """Every generated file and its content."""
-    files = {SCHEMA_DIR / f"{n}.json": _dump(s) for n, s in json_schemas().items()}
-    files[SCHEMA_DIR / "asyncapi.json"] = _dump(asyncapi())
+    files = {SCHEMA_DIR / f"{n}.json": dump(s) for n, s in json_schemas().items()}
+    files[SCHEMA_DIR / "asyncapi.json"] = dump(asyncapi())
     return files
 
 
-def _dump(doc: dict[str, Any]) -> str:
+def dump(doc: dict[str, Any]) -> str:
+    """A document as the checked-in files hold it: indented, keys sorted."""
     return json.dumps(doc, indent=2, sort_keys=True) + "\n"
 
 
