@@ -122,7 +122,6 @@ async def start_emulator(stripe_api_base: str, receiver: Receiver) -> AsyncItera
             webhooks=(WebhookTarget(receiver.url, WEBHOOK_SECRET),),
             frozen_clock=True,
             clock_start=START,
-            delivery_backoff_s=0.05,
         )
         server, task, url = await _serve(create_app(replace(base, **overrides)))
         http = httpx.AsyncClient(base_url=url, timeout=20)

@@ -253,6 +253,7 @@ def run_due(em: Emulator, until: int | None = None) -> int:
             attempt(em, invoice, manual=False, pm_id=_method(em, invoice))
         ran += 1
     em.clock.advance_to(target)
+    em.dispatcher.release_due()  # webhook retries the clock has reached
     return ran
 
 

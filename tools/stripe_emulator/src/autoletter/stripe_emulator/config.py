@@ -48,9 +48,12 @@ class EmulatorConfig:
     #: The account's default currency, used by invoices created without one.
     default_currency: str = "eur"
     api_version: str = API_VERSION
-    #: Webhook delivery: attempts per event and the first backoff (doubled each time, capped at 30 s).
-    delivery_attempts: int = 5
-    delivery_backoff_s: float = 0.5
+    #: Webhook delivery, as Stripe in live mode: a failed delivery (non-2xx or no answer) is retried on
+    #: the test clock with exponential backoff (the first retry this long after the first attempt, each
+    #: wait doubled up to the cap) for up to `webhook_retry_for`, then given up.
+    webhook_retry_first: timedelta = timedelta(minutes=1)
+    webhook_retry_cap: timedelta = timedelta(hours=12)
+    webhook_retry_for: timedelta = 3 * DAY
     delivery_timeout_s: float = 10.0
     #: A frozen clock moves only through /_emulator/clock/advance (tests); otherwise it runs with
     #: the wall clock, shifted by whatever was advanced.
@@ -61,3 +64,15 @@ class EmulatorConfig:
     debug_limit: int = field(default=200)
     #: SQLite file keeping the state across restarts (None: memory only, a restart starts empty).
     state_path: Path | None = None
+
+
+def webhook_retry_offsets(config: EmulatorConfig) -> tuple[timedelta, ...]:
+    """When a failing delivery is tried again, as offsets from its first attempt: exponential backoff,
+    each wait capped, the last retry exactly at the end of the window (Stripe: three days)."""
+    offsets: list[timedelta] = []
+    at, wait = timedelta(0), config.webhook_retry_first
+    while wait > timedelta(0) and at + wait < config.webhook_retry_for:
+        at += wait
+        offsets.append(at)
+        wait = min(wait * 2, config.webhook_retry_cap)
+    return (*offsets, config.webhook_retry_for) if config.webhook_retry_for > timedelta(0) else ()

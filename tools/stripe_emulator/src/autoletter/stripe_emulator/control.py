@@ -93,6 +93,26 @@ def router(em: Emulator) -> APIRouter:
         now = em.now()
         return {"now": now, "iso": datetime.fromtimestamp(now, UTC).isoformat(), "ran": ran}
 
+    @api.post("/hold")
+    async def hold(body: dict[str, Any] = Body(...)) -> Any:
+        """Keep API requests of that method whose path starts with `path` waiting until released."""
+        method, path = body.get("method"), body.get("path")
+        if not isinstance(method, str) or not isinstance(path, str) or not path.startswith("/v1"):
+            return JSONResponse(invalid("`method` and a `path` starting with /v1 are needed.").to_json(), 400)
+        em.hold.hold(method, path)
+        return em.hold.describe()
+
+    @api.get("/hold")
+    async def held() -> dict[str, Any]:
+        """What is held, and the requests waiting (method, path, the caller's TCP port)."""
+        return em.hold.describe()
+
+    @api.delete("/hold")
+    async def release() -> dict[str, Any]:
+        """Let every held request through, and hold nothing more."""
+        em.hold.release()
+        return em.hold.describe()
+
     @api.get("/webhooks")
     async def deliveries() -> list[dict[str, Any]]:
         """Every delivery (oldest first) with each attempt's response code."""
@@ -100,7 +120,7 @@ def router(em: Emulator) -> APIRouter:
 
     @api.post("/webhooks/drain")
     async def drain(body: dict[str, Any] = Body(default={})) -> dict[str, bool]:
-        """Wait (bounded) until every queued webhook was delivered or given up."""
+        """Wait (bounded) until every webhook due was delivered, given up or scheduled for a later retry."""
         return {"drained": await em.dispatcher.drain(float(body.get("timeout", 10)))}
 
     return api

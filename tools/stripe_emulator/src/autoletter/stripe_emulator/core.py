@@ -10,6 +10,7 @@ from typing import Any
 from autoletter.stripe_emulator.clock import EmulatorClock
 from autoletter.stripe_emulator.config import EmulatorConfig
 from autoletter.stripe_emulator.delivery import Dispatcher
+from autoletter.stripe_emulator.hold import Hold
 from autoletter.stripe_emulator.objects import build, new_id
 from autoletter.stripe_emulator.state import Delivery, State
 from autoletter.stripe_emulator.store import Snapshot, Store
@@ -22,9 +23,11 @@ class Emulator:
         self.config = config
         self.clock = EmulatorClock(frozen=config.frozen_clock, start=config.clock_start)
         self.state = State()
-        self.dispatcher = Dispatcher(config, on_change=self.save)
+        self.dispatcher = Dispatcher(config, self.clock, on_change=self.save)
         self.store = Store(config.state_path) if config.state_path else None
         self.lock = asyncio.Lock()
+        #: Requests a test keeps waiting (a Stripe slow to answer), before they take the lock.
+        self.hold = Hold()
         self.base_url = (config.public_url or "http://127.0.0.1").rstrip("/")
         #: {"id": req_..., "idempotency_key": ...} of the API request being handled, for events.
         self.request: dict[str, Any] | None = None
@@ -46,7 +49,8 @@ class Emulator:
             self.store.save(Snapshot(self.state, self.clock.start, self.clock.offset))
 
     def resume_deliveries(self) -> int:
-        """Queue again the webhooks a previous run had not delivered yet (needs the event loop)."""
+        """Queue again the webhooks a previous run had not delivered yet (needs the event loop): at once,
+        or at the retry they were waiting for on the test clock."""
         by_url = {e["url"]: e["id"] for e in self.state.webhook_endpoints.values()}
         resumed = 0
         for delivery in self.state.deliveries:

@@ -41,7 +41,7 @@ def router(em: Emulator) -> APIRouter:
         ]  # fmt: skip
         deliveries = [
             [d.event_id, d.event_type, d.customer or "", d.url, d.status,
-             ", ".join(str(a["status"] or a["error"]) for a in d.attempts)]
+             ", ".join(str(a["status"] or a["error"]) for a in d.attempts), _when(d.next_attempt_at)]
             for d in em.state.deliveries[-limit:]
         ]  # fmt: skip
         body = f"<p>Clock: {_when(em.now())} UTC</p>"
@@ -52,7 +52,7 @@ def router(em: Emulator) -> APIRouter:
             ["id", "customer", "status", "due", "paid", "attempts", "next attempt", "metadata"], invoices
         )
         body += "<h2>Webhooks</h2>" + _table(
-            ["event", "type", "customer", "url", "status", "responses"], deliveries
+            ["event", "type", "customer", "url", "status", "responses", "next retry"], deliveries
         )
         return page("Stripe emulator", body)
 

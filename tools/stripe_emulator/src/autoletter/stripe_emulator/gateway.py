@@ -61,6 +61,8 @@ class Gateway:
         except StripeError as exc:
             return JSONResponse(exc.to_json(), exc.status, headers=headers)
         fingerprint = (request.method, request.url.path, json.dumps(params, sort_keys=True))
+        client = (request.client.host, request.client.port) if request.client else None
+        await em.hold.wait(request.method, request.url.path, client)
         async with em.lock:
             if key and key in em.state.idempotency:
                 return self._replay(em.state.idempotency[key], fingerprint, key, headers)

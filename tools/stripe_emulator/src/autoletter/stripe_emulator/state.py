@@ -56,7 +56,10 @@ class Delivery:
     customer: str | None
     url: str
     attempts: list[dict[str, Any]] = field(default_factory=list)
-    status: str = "pending"  # pending | delivered | failed
+    status: str = "pending"  # pending | delivered | failed (given up after the retry window)
+    #: On the test clock: the first attempt, and the next retry while one is scheduled.
+    first_attempt_at: int | None = None
+    next_attempt_at: int | None = None
 
 
 @dataclass
