@@ -6,6 +6,7 @@ import os
 import tempfile
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -37,9 +38,47 @@ def kafka_bootstrap(server_workdir: Path) -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def tansu_bootstrap(server_workdir: Path) -> Iterator[str]:
-    """The Tansu fallback broker, for the smoke tests that must pass on it too."""
+    """The Tansu fallback broker, for the tests that must pass on it too (see `broker`)."""
     with servers.tansu(server_workdir) as bootstrap:
         yield bootstrap
+
+
+@dataclass(frozen=True)
+class Broker:
+    """A broker a test runs on: Apache Kafka, or the Tansu fallback (no idempotent producer)."""
+
+    name: str
+    bootstrap: str
+    idempotent_producer: bool
+
+
+BROKERS = ("kafka", "tansu")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "kafka_only(reason): a test taking the `broker` fixture runs on Apache Kafka only, not on Tansu; "
+        "the reason says what Tansu lacks",
+    )
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """A test taking `broker` (directly or through a fixture) runs once per broker, unless kafka_only."""
+    if "broker" not in metafunc.fixturenames:
+        return
+    kafka_only = metafunc.definition.get_closest_marker("kafka_only")
+    if kafka_only is not None and not (kafka_only.args and str(kafka_only.args[0]).strip()):
+        raise pytest.UsageError(f"{metafunc.definition.nodeid}: kafka_only needs a reason")
+    metafunc.parametrize("broker", ("kafka",) if kafka_only else BROKERS, indirect=True)
+
+
+@pytest.fixture
+def broker(request: pytest.FixtureRequest) -> Broker:
+    """The broker of this test's leg; its servers start once per session, as the first test needs them."""
+    if request.param == "tansu":
+        return Broker("tansu", request.getfixturevalue("tansu_bootstrap"), idempotent_producer=False)
+    return Broker("kafka", request.getfixturevalue("kafka_bootstrap"), idempotent_producer=True)
 
 
 @pytest.fixture(scope="session")
