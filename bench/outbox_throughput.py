@@ -19,7 +19,7 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from sqlalchemy import text
 
 from autoletter.contracts import TOPICS
-from autoletter.runtime.service import ServiceRuntime
+from autoletter.runtime.service import Resources, Service, ServiceRuntime
 
 sys.path.insert(0, str(Path(__file__).parent))
 sys.path.insert(0, str(Path(__file__).parents[1] / "tests" / "runtime"))
@@ -80,7 +80,10 @@ async def through_outbox(bootstrap: str, database_url: str, events: list, split:
     effects_rt = rt
     child = None
     if split:
-        rt = ServiceRuntime(cfg, migrations=sample.MIGRATIONS, publishes=[TOPICS["letters.events"]])
+        only_publishes = Service(
+            Resources.open(cfg), None, sample.MIGRATIONS, "sample", publishes=[TOPICS["letters.events"]]
+        )
+        rt = ServiceRuntime(only_publishes)
         effects_rt = sample.runtime(consumer_cfg, batch_size=500, bulk=True)
         await effects_rt.prepare()  # schema and topics exist before the child joins its group
         child = await asyncio.create_subprocess_exec(

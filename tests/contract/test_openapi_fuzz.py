@@ -30,6 +30,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from autoletter.runtime.auth import OPS_ROLE, mint_token
+from autoletter.runtime.service import ServiceRuntime
 
 #: Schemathesis' own strategies draw from `random`, which Hypothesis warns about; not ours to fix.
 pytestmark = pytest.mark.filterwarnings("ignore::hypothesis.errors.HypothesisDeprecationWarning")
@@ -81,7 +82,7 @@ class Apps:
             }
 
         self.apps: dict[str, Any] = {
-            "profile": profile.create_app(profile.create_runtime(ProfileSettings(**common("pr")))),
+            "profile": ServiceRuntime(profile.bootstrap(ProfileSettings(**common("pr")))).create_app(),
             "payments": payments.create_app(
                 payments.create_runtime(
                     PaymentsSettings(

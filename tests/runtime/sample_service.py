@@ -14,7 +14,7 @@ from autoletter.contracts.letters import LetterSent
 from autoletter.contracts.profile import ProfileCompleted
 from autoletter.runtime import outbox
 from autoletter.runtime.consumer import Subscription
-from autoletter.runtime.service import ServiceRuntime
+from autoletter.runtime.service import Resources, Service, ServiceRuntime
 from autoletter.runtime.settings import ServiceSettings
 from autoletter.runtime.waiting import RetryPolicy
 
@@ -79,10 +79,14 @@ def runtime(
             isolation_level=isolation_level,
         )
     return ServiceRuntime(
-        cfg,
-        migrations=MIGRATIONS,
-        subscriptions=[sub],
-        retry=retry or RetryPolicy(attempts=3, first_delay=0.05),
+        Service(
+            Resources.open(cfg),
+            None,
+            migrations=MIGRATIONS,
+            title="sample",
+            subscriptions=[sub],
+            retry=retry or RetryPolicy(attempts=3, first_delay=0.05),
+        )
     )
 
 

@@ -51,7 +51,7 @@ async def test_the_api_docs_load_without_a_cdn(database_url: str, db_schema: str
     import sample_service as sample
 
     rt = sample.runtime(sample.settings(database_url, db_schema, "127.0.0.1:9", "t."))
-    app = rt.create_app(title="sample")
+    app = rt.create_app()  # the sample Service is titled "sample"
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://svc") as client:
         for page in ("/docs", "/redoc"):
             html = (await client.get(page)).text

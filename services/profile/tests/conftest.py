@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import text
 
 from autoletter.contracts import Envelope
-from autoletter.profile.bootstrap import create_app, create_runtime
+from autoletter.profile.bootstrap import bootstrap
 from autoletter.profile.settings import ProfileSettings
 from autoletter.runtime.auth import mint_token
 from autoletter.runtime.clock import FrozenClock
@@ -66,8 +66,8 @@ async def service(database_url: str, kafka_bootstrap: str) -> AsyncIterator[Prof
         graceful_timeout_s=5,
     )
     clock = FrozenClock(NOW)
-    runtime = create_runtime(settings, clock)
-    app = create_app(runtime)
+    runtime = ServiceRuntime(bootstrap(settings, clock))
+    app = runtime.create_app()
     async with runtime.running():
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://profile.test") as client:

@@ -11,9 +11,9 @@ from sqlalchemy import text
 
 from autoletter.console.bootstrap import create_app
 from autoletter.console.testing import CONSOLE, JWT_SECRET, console_settings, sign_in
-from autoletter.profile.bootstrap import create_app as create_profile_app
-from autoletter.profile.bootstrap import create_runtime
+from autoletter.profile.bootstrap import bootstrap
 from autoletter.profile.settings import ProfileSettings
+from autoletter.runtime.service import ServiceRuntime
 
 pytestmark = [pytest.mark.postgres, pytest.mark.kafka]
 
@@ -32,8 +32,8 @@ async def browser_on_real_profile(
         jwt_secret=JWT_SECRET,
         graceful_timeout_s=5,
     )
-    runtime = create_runtime(settings)
-    profile = httpx.ASGITransport(app=create_profile_app(runtime))
+    runtime = ServiceRuntime(bootstrap(settings))
+    profile = httpx.ASGITransport(app=runtime.create_app())
     console = create_app(console_settings(), mounts={"http://profile.test": profile})
     async with runtime.running():
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=console), base_url=CONSOLE) as client:

@@ -2,11 +2,21 @@
 
 from autoletter.contracts.codec import DecodeError, UnknownEventType, decode, encode, headers_for
 from autoletter.contracts.envelope import Envelope, caused_by, new_event
-from autoletter.contracts.registry import MESSAGES, TOPICS, Topic, message_class, topic_for
+from autoletter.contracts.registry import (
+    CONSUMER_GROUPS,
+    MESSAGES,
+    TOPICS,
+    ConsumerGroup,
+    Topic,
+    message_class,
+    topic_for,
+)
 
 __all__ = [
+    "CONSUMER_GROUPS",
     "MESSAGES",
     "TOPICS",
+    "ConsumerGroup",
     "DecodeError",
     "Envelope",
     "Topic",

@@ -41,6 +41,37 @@ TOPICS: dict[str, Topic] = {
     )
 }
 
+
+@dataclass(frozen=True)
+class ConsumerGroup:
+    """A consumer group of the system: which service reads which topic, and for what."""
+
+    service: str
+    purpose: str
+    topic: str
+
+    @property
+    def name(self) -> str:
+        """The logical group id `<service>.<purpose>` (the inbox, metrics and dead-letter topic use it)."""
+        return f"{self.service}.{self.purpose}"
+
+    def dlq(self) -> Topic:
+        """This group's dead-letter topic."""
+        return TOPICS[self.topic].dlq(self.name)
+
+
+#: Every consumer group, declared once: services subscribe with them, the CLI lists dead letters by them.
+CONSUMER_GROUPS: dict[str, ConsumerGroup] = {
+    g.name: g
+    for g in (
+        ConsumerGroup("payments", "profile", "profile.events"),
+        ConsumerGroup("letters", "service-status", "payments.events"),
+        ConsumerGroup("letters", "send-requests", "letters.requests"),
+        ConsumerGroup("invoicing", "usage", "letters.events"),
+        ConsumerGroup("invoicing", "payments", "payments.events"),
+    )
+}
+
 MESSAGES: dict[str, type[Envelope]] = {
     cls.__name__: cls
     for cls in (

@@ -1,4 +1,5 @@
-"""ServiceRuntime: the composition of one service's database, relay, consumers and HTTP app."""
+"""The service shape: a bootstrap builds Resources and a frozen Deps and returns a Service (what to
+consume, serve, run periodically and publish); ServiceRuntime runs it, `serve` runs it under uvicorn."""
 
 from __future__ import annotations
 
@@ -6,8 +7,9 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Generic, TypeVar
 
 from aiokafka.admin import AIOKafkaAdminClient
 from fastapi import APIRouter, Depends, FastAPI, Request, Response
@@ -17,6 +19,7 @@ from faststream.kafka import KafkaBroker
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel
 from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from autoletter.contracts import Topic
 from autoletter.runtime import db, metrics, migrations, topics, tracing
@@ -24,47 +27,85 @@ from autoletter.runtime.broker import create_broker, register
 from autoletter.runtime.clock import Clock
 from autoletter.runtime.consumer import MessageProcessor, Subscription
 from autoletter.runtime.http import error_body, error_responses, install_error_handlers
+from autoletter.runtime.jobs import Job
 from autoletter.runtime.kafka import Producer, connection_options
 from autoletter.runtime.lag import observe_lag
+from autoletter.runtime.notify import Channel
 from autoletter.runtime.relay import OutboxRelay
 from autoletter.runtime.settings import ServiceSettings
 from autoletter.runtime.waiting import RetryPolicy
 
 log = logging.getLogger(__name__)
 
-Background = Callable[["ServiceRuntime"], Awaitable[None]]
+D = TypeVar("D")
 
 
-class ServiceRuntime:
-    """Everything a service needs at run time, wired once from its settings."""
+@dataclass(frozen=True)
+class Resources:
+    """What a service's bootstrap gets from the runtime before wiring its Deps: settings, clock, the
+    database engine and sessions (opened lazily: nothing connects before the runtime starts)."""
 
-    def __init__(
-        self,
-        settings: ServiceSettings,
-        *,
-        migrations: Path,
-        subscriptions: Sequence[Subscription] = (),
-        publishes: Sequence[Topic] = (),
-        clock: Clock | None = None,
-        background: Sequence[Background] = (),
-        retry: RetryPolicy | None = None,
-    ) -> None:
-        self.settings = settings
+    settings: ServiceSettings
+    clock: Clock
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+
+    @classmethod
+    def open(cls, settings: ServiceSettings, clock: Clock | None = None) -> Resources:
         tracing.configure(
             settings.service_name, endpoint=settings.otlp_endpoint, sample_ratio=settings.tracing_sample_ratio
         )
-        self.clock: Clock = clock or settings.make_clock()
-        self.producer_name = settings.service_name
-        self.migrations = migrations
-        self.subscriptions = tuple(subscriptions)
-        self.publishes = tuple(publishes)
-        self.background = tuple(background)
-        self.engine = db.create_engine(
+        engine = db.create_engine(
             settings.database_url.get_secret_value(),
             settings.database_schema,
             pool_size=settings.database_pool_size,
         )
-        self.sessions = db.session_factory(self.engine)
+        return cls(settings, clock or settings.make_clock(), engine, db.session_factory(engine))
+
+
+@dataclass(frozen=True)
+class Service(Generic[D]):
+    """What a service's bootstrap returns and the runtime runs: its frozen Deps (which the routes
+    reach through `app.state.deps`), what it consumes, serves, runs periodically and publishes."""
+
+    resources: Resources
+    deps: D
+    migrations: Path
+    title: str
+    publishes: Sequence[Topic] = ()
+    subscriptions: Sequence[Subscription] = ()
+    routers: Sequence[APIRouter] = ()
+    jobs: Sequence[Job] = ()
+    #: NOTIFY channels the runtime LISTENs on (each sets its `wake`).
+    channels: Sequence[Channel] = ()
+    #: Run at every start after migrations and topics (e.g. loading a price list), in order.
+    prepare: Sequence[Callable[[], Awaitable[None]]] = ()
+    retry: RetryPolicy | None = None
+
+
+Bootstrap = Callable[[], Service[Any]]
+
+
+class ServiceRuntime:
+    """Runs one Service: migrations, topics, relay, consumers, jobs, listeners and the HTTP app."""
+
+    def __init__(self, service: Service[Any] | ServiceSettings, /, **legacy: Any) -> None:
+        # TEMPORARY (issue 14): the old keyword form, until the last service moves to `Service`.
+        self._background: tuple[Callable[[Any], Awaitable[None]], ...] = tuple(legacy.pop("background", ()))
+        if not isinstance(service, Service):
+            clock = legacy.pop("clock", None)
+            service = Service(Resources.open(service, clock), None, title="", **legacy)
+        self.service = service
+        self.deps: Any = service.deps  # the service's own Deps
+        settings = service.resources.settings
+        self.settings = settings
+        self.clock: Clock = service.resources.clock
+        self.producer_name = settings.service_name
+        self.migrations = service.migrations
+        self.subscriptions = tuple(service.subscriptions)
+        self.publishes = tuple(service.publishes)
+        self.engine = service.resources.engine
+        self.sessions = service.resources.sessions
         self.producer = Producer(settings, f"{settings.service_name}-producer")
         self.relay = OutboxRelay(
             self.sessions,
@@ -73,6 +114,10 @@ class ServiceRuntime:
             topic_prefix=settings.kafka_topic_prefix,
             clock=self.clock,
         )
+        retry = service.retry or RetryPolicy(
+            outage_max_delay=settings.consumer_outage_max_backoff_s,
+            slow_limit=settings.consumer_slow_retry_limit_s,
+        )
         self.processors = [
             MessageProcessor(
                 s,
@@ -80,11 +125,7 @@ class ServiceRuntime:
                 self.producer,
                 service=settings.service_name,
                 topic_prefix=settings.kafka_topic_prefix,
-                retry=retry
-                or RetryPolicy(
-                    outage_max_delay=settings.consumer_outage_max_backoff_s,
-                    slow_limit=settings.consumer_slow_retry_limit_s,
-                ),
+                retry=retry,
             )
             for s in self.subscriptions
         ]
@@ -112,6 +153,8 @@ class ServiceRuntime:
             )
         finally:
             await admin.close()
+        for step in self.service.prepare:
+            await step()
 
     async def start(self) -> None:
         await self.prepare()
@@ -128,8 +171,12 @@ class ServiceRuntime:
                 "consumer-lag",
                 observe_lag(self.settings, self.producer_name, groups, self.settings.metrics_interval_s),
             )
-        for job in self.background:
-            self._spawn(getattr(job, "__name__", "background"), job(self))
+        for channel in self.service.channels:
+            self._spawn(f"listen-{channel.name}", channel.listen(self.engine))
+        for job in self.service.jobs:
+            self._spawn(job.name, job.run())
+        for background in self._background:
+            self._spawn(getattr(background, "__name__", "background"), background(self))
         self.ready = True
         log.info("service_started", extra={"settings": self.settings.redacted()})
 
@@ -172,7 +219,7 @@ class ServiceRuntime:
         finally:
             await self.stop()
 
-    def create_app(self, *routers: APIRouter, title: str) -> FastAPI:
+    def create_app(self, *routers: APIRouter, title: str | None = None) -> FastAPI:
         """The service's FastAPI app: its routes, health, readiness, metrics, errors, lifespan."""
 
         @contextlib.asynccontextmanager
@@ -181,8 +228,9 @@ class ServiceRuntime:
                 yield
 
         # /docs and /redoc from files of a pinned package: they work offline, with no CDN.
-        app = FastAPIOffline(title=title, lifespan=lifespan)
+        app = FastAPIOffline(title=title or self.service.title, lifespan=lifespan)
         app.state.runtime = self
+        app.state.deps = self.deps
         tracing.instrument_app(app)
         install_error_handlers(app)
         service = self.settings.service_name
@@ -197,7 +245,7 @@ class ServiceRuntime:
             return response
 
         app.include_router(health_router())
-        for router in routers:
+        for router in (*self.service.routers, *routers):
             app.include_router(router)
         return app
 
@@ -208,6 +256,11 @@ def get_runtime(request: Request) -> ServiceRuntime:
 
 
 RuntimeDep = Annotated[ServiceRuntime, Depends(get_runtime)]
+
+
+def deps_of(request: Request) -> Any:
+    """The service's Deps, for its `DepsDep = Annotated[Deps, Depends(deps_of)]` alias."""
+    return request.app.state.deps
 
 
 class HealthOut(BaseModel):
@@ -253,8 +306,8 @@ def health_router() -> APIRouter:
     return router
 
 
-def serve(app: FastAPI, settings: ServiceSettings) -> None:
-    """Run one service's app as a container would: JSON logs, uvicorn on the configured port.
+def serve(bootstrap: Bootstrap | FastAPI, settings: ServiceSettings | None = None) -> None:
+    """Run one service as a container would: JSON logs, uvicorn on the configured port.
     uvicorn's own graceful shutdown runs the lifespan's stop: consumers, relay flush, connections.
     With `http_reuse_port`, several processes of one service share the port (SO_REUSEPORT: the
     kernel spreads connections across them), as replicas do behind a load balancer."""
@@ -264,6 +317,12 @@ def serve(app: FastAPI, settings: ServiceSettings) -> None:
 
     from autoletter.runtime import logs
 
+    if isinstance(bootstrap, FastAPI):  # TEMPORARY (issue 14): the old form, until every service moves
+        assert settings is not None
+        app = bootstrap
+    else:
+        runtime = ServiceRuntime(bootstrap())
+        settings, app = runtime.settings, runtime.create_app()
     logs.configure(settings.service_name, settings.log_level, settings.log_json)
     config = uvicorn.Config(
         app,

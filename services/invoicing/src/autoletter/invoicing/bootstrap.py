@@ -83,7 +83,7 @@ class InvoicingRuntime(ServiceRuntime):
             subscriptions=subscriptions,
             publishes=[TOPICS["invoicing.events"]],
             clock=clock,
-            background=background,  # type: ignore[arg-type]
+            background=background,
         )
         self.billing = billing
         config = CloseConfig(

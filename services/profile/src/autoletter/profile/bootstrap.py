@@ -1,36 +1,32 @@
-"""The composition root of the profile service: settings, runtime, routes, server."""
+"""The composition root of profile: its Deps, and the Service the runtime runs."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from fastapi import FastAPI
-
 from autoletter.contracts import TOPICS
-from autoletter.profile.entrypoints import http, reconciliation
+from autoletter.profile import handlers
+from autoletter.profile.entrypoints import consumers, http, reconciliation
+from autoletter.profile.entrypoints.deps import Deps
 from autoletter.profile.settings import ProfileSettings
 from autoletter.runtime.clock import Clock
-from autoletter.runtime.service import ServiceRuntime
-from autoletter.runtime.service import serve as serve_app
+from autoletter.runtime.service import Resources, Service
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
-def create_runtime(settings: ProfileSettings | None = None, clock: Clock | None = None) -> ServiceRuntime:
-    """The profile service's runtime: its schema and migrations, publishing on profile.events."""
-    return ServiceRuntime(
-        settings or ProfileSettings(),
-        migrations=MIGRATIONS,
-        publishes=[TOPICS["profile.events"]],
-        clock=clock,
-    )
-
-
-def create_app(runtime: ServiceRuntime) -> FastAPI:
-    return runtime.create_app(http.router(), reconciliation.router, title="AutoLetter profile")
-
-
-def serve(settings: ProfileSettings | None = None) -> None:
-    """Serve HTTP until stopped (`python -m autoletter.profile`, `autoletter serve profile`)."""
+def bootstrap(settings: ProfileSettings | None = None, clock: Clock | None = None) -> Service[Deps]:
+    """Wire profile from its settings (read from the environment when not given)."""
     settings = settings or ProfileSettings()
-    serve_app(create_app(create_runtime(settings)), settings)
+    resources = Resources.open(settings, clock)
+    context = handlers.Context(resources.sessions, resources.clock, settings.service_name)
+    deps = Deps(settings, resources.clock, resources.sessions, context)
+    return Service(
+        resources,
+        deps,
+        MIGRATIONS,
+        "AutoLetter profile",
+        publishes=[TOPICS["profile.events"]],
+        subscriptions=consumers.subscriptions(),
+        routers=[http.router(), reconciliation.router],
+    )

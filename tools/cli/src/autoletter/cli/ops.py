@@ -14,19 +14,11 @@ import httpx
 
 from autoletter.cli.errors import CliError, reaching_kafka, service_unreachable
 from autoletter.cli.settings import CliSettings, service_url
-from autoletter.contracts import TOPICS
+from autoletter.contracts import CONSUMER_GROUPS
 from autoletter.runtime import dlq
 from autoletter.runtime.auth import OPS_ROLE, mint_token
 
 __all__ = ["CliError", "CliSettings"]
-
-#: Every consumer group of the system, for listing dead-letter topics.
-CONSUMER_GROUPS = {
-    "profile.events": ["payments.profile"],
-    "payments.events": ["letters.service-status", "invoicing.payments"],
-    "letters.requests": ["letters.send-requests"],
-    "letters.events": ["invoicing.usage"],
-}
 
 
 def serve(service: str) -> int:
@@ -151,11 +143,10 @@ async def dead_letters(args: argparse.Namespace) -> int:
     prefix = settings.kafka_topic_prefix
     async with reaching_kafka(settings.kafka_bootstrap_servers):
         if args.dlq_command == "list":
-            for topic, groups in CONSUMER_GROUPS.items():
-                for group in groups:
-                    name = TOPICS[topic].dlq(group).full_name(prefix)
-                    letters = await dlq.list_dead_letters(settings, name)
-                    print(f"{name}: {len(letters)}")
+            for group in CONSUMER_GROUPS.values():  # declared in contracts, beside the topics
+                name = group.dlq().full_name(prefix)
+                letters = await dlq.list_dead_letters(settings, name)
+                print(f"{name}: {len(letters)}")
             return 0
         name = args.topic if args.topic.startswith(prefix) else f"{prefix}{args.topic}"
         if args.dlq_command == "show":

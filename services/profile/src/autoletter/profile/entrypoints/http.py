@@ -4,32 +4,21 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Path, Response
+from fastapi import APIRouter, Header, Response
 
 from autoletter.profile import handlers
 from autoletter.profile.adapters.repository import StoredProfile
 from autoletter.profile.domain import InvalidProfile, Profile
+from autoletter.profile.entrypoints.deps import Context, OwnAccount
 from autoletter.profile.entrypoints.schemas import ProfileBody, ProfileView
-from autoletter.runtime.auth import CurrentPrincipal, authorize_account
 from autoletter.runtime.http import ApiError, error_responses
-from autoletter.runtime.service import RuntimeDep
 
 PATH = "/v1/accounts/{account_id}/profile"
 
-AccountPath = Annotated[str, Path(min_length=1, max_length=64)]
 IfMatch = Annotated[
     str | None,
     Header(description='Apply only if the profile still has this ETag (or "*"); stale → 412.'),
 ]
-
-
-def own_account(principal: CurrentPrincipal, account_id: AccountPath) -> str:
-    """The account of the path, once the token may act on it (else 404, before the body is read)."""
-    authorize_account(principal, account_id)
-    return account_id
-
-
-Account = Annotated[str, Depends(own_account)]
 
 
 def etag(stored: StoredProfile) -> str:
@@ -49,13 +38,6 @@ def parse_if_match(header: str | None) -> frozenset[int] | None:
         if inner.isascii() and inner.isdigit():
             versions.add(int(inner))
     return frozenset(versions)
-
-
-def _context(runtime: RuntimeDep) -> handlers.Context:
-    return handlers.Context(runtime.sessions, runtime.clock, runtime.producer_name)
-
-
-Context = Annotated[handlers.Context, Depends(_context)]
 
 
 def _respond(stored: StoredProfile, response: Response) -> ProfileView:
@@ -87,13 +69,13 @@ def router() -> APIRouter:
     r = APIRouter(prefix="", tags=["profile"])
 
     @r.get(PATH, response_model=ProfileView, responses=error_responses(401, 404))
-    async def get_profile(account_id: Account, ctx: Context, response: Response) -> ProfileView:
+    async def get_profile(account_id: OwnAccount, ctx: Context, response: Response) -> ProfileView:
         """The profile, whether it is complete and what is missing (never written: all three)."""
         return _respond(await handlers.get_profile(ctx, account_id), response)
 
     @r.put(PATH, response_model=ProfileView, responses=WRITE_ERRORS)
     async def put_profile(
-        account_id: Account, body: ProfileBody, ctx: Context, response: Response, if_match: IfMatch = None
+        account_id: OwnAccount, body: ProfileBody, ctx: Context, response: Response, if_match: IfMatch = None
     ) -> ProfileView:
         """Replace the whole profile; a field left out is cleared."""
         replacement = Profile.from_dict(body.model_dump())
@@ -102,7 +84,7 @@ def router() -> APIRouter:
 
     @r.patch(PATH, response_model=ProfileView, responses=WRITE_ERRORS)
     async def patch_profile(
-        account_id: Account, body: ProfileBody, ctx: Context, response: Response, if_match: IfMatch = None
+        account_id: OwnAccount, body: ProfileBody, ctx: Context, response: Response, if_match: IfMatch = None
     ) -> ProfileView:
         """Change some fields (JSON merge patch: absent stays, null clears, address parts merge)."""
         patch = body.model_dump(exclude_unset=True)

@@ -1,0 +1,46 @@
+"""What profile's routes depend on: the Deps its bootstrap built, and the account of the path."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Path
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from autoletter.profile import handlers
+from autoletter.profile.settings import ProfileSettings
+from autoletter.runtime.auth import CurrentPrincipal, authorize_account
+from autoletter.runtime.clock import Clock
+from autoletter.runtime.service import deps_of
+
+
+@dataclass(frozen=True)
+class Deps:
+    """Everything profile's entrypoints use, wired once in bootstrap."""
+
+    settings: ProfileSettings
+    clock: Clock
+    sessions: async_sessionmaker[AsyncSession]
+    context: handlers.Context
+
+
+DepsDep = Annotated[Deps, Depends(deps_of)]
+
+AccountPath = Annotated[str, Path(min_length=1, max_length=64)]
+
+
+def own_account(principal: CurrentPrincipal, account_id: AccountPath) -> str:
+    """The account of the path, once the token may act on it (else 404, before the body is read)."""
+    authorize_account(principal, account_id)
+    return account_id
+
+
+OwnAccount = Annotated[str, Depends(own_account)]
+
+
+def _context(deps: DepsDep) -> handlers.Context:
+    return deps.context
+
+
+Context = Annotated[handlers.Context, Depends(_context)]
