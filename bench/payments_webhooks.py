@@ -41,9 +41,10 @@ from autoletter.contracts.common import PostalAddress, Service
 from autoletter.contracts.profile import ProfileCompleted
 from autoletter.devstack import servers
 from autoletter.payments.adapters import event_store
-from autoletter.payments.bootstrap import create_app, create_runtime
+from autoletter.payments.bootstrap import bootstrap as wire_payments
 from autoletter.payments.handlers import profile, services
 from autoletter.payments.settings import PaymentsSettings
+from autoletter.runtime.service import ServiceRuntime
 
 SECRET = "whsec_bench_0123456789"
 
@@ -144,7 +145,7 @@ async def ready_accounts(
             address=PostalAddress(line1="1 rue", postal_code="75001", city="Paris", country="FR"),
         )
         async with rt.sessions.begin() as session:
-            await profile.on_profile_complete(rt.ctx, session, completed)
+            await profile.on_profile_complete(rt.deps.ctx, session, completed)
         async with rt.sessions() as session:
             customers[account] = await session.scalar(
                 text("SELECT stripe_customer_id FROM accounts WHERE account_id = :a"), {"a": account}
@@ -163,7 +164,7 @@ async def ready_accounts(
         await asyncio.sleep(0.1)
     for account in customers:
         async with rt.sessions.begin() as session:
-            await services.activate(rt.ctx, session, account, Service.STANDARD)
+            await services.activate(rt.deps.ctx, session, account, Service.STANDARD)
     return customers
 
 
@@ -277,8 +278,8 @@ async def main(args: argparse.Namespace, bootstrap: str, database_url: str, stri
         stripe_webhook_secret=SECRET,
         webhook_workers=args.workers,
     )
-    rt = create_runtime(settings)
-    app = create_app(rt)
+    rt = ServiceRuntime(wire_payments(settings))
+    app = rt.create_app()
     shapes = StripeShapes(stripe_base)
     async with rt.running():
         transport = httpx.ASGITransport(app=app)

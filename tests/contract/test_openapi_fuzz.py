@@ -83,15 +83,15 @@ class Apps:
 
         self.apps: dict[str, Any] = {
             "profile": ServiceRuntime(profile.bootstrap(ProfileSettings(**common("pr")))).create_app(),
-            "payments": payments.create_app(
-                payments.create_runtime(
+            "payments": ServiceRuntime(
+                payments.bootstrap(
                     PaymentsSettings(
                         **common("pa"),
                         stripe_api_base=stripe_api_base,
                         stripe_webhook_secret=WEBHOOK_SECRET,
                     )
                 )
-            ),
+            ).create_app(),
             "letters": letters.create_app(
                 letters.create_runtime(LettersSettings(**common("le"), spool_dir=spool))
             ),

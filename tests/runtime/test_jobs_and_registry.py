@@ -104,3 +104,15 @@ def test_every_consumer_group_reads_a_registered_topic() -> None:
         assert name == f"{group.service}.{group.purpose}"
         assert group.topic in TOPICS
         assert group.dlq().name == f"{group.topic}.dlq.{name}"
+
+
+async def test_a_job_that_does_not_repeat_ends_after_its_first_success() -> None:
+    runs: list[int] = []
+
+    async def step() -> None:
+        runs.append(len(runs))
+        if len(runs) < 3:
+            raise RuntimeError("not yet")
+
+    await asyncio.wait_for(Job("catch-up", step, interval=0.01, repeat=False).run(), 10)
+    assert runs == [0, 1, 2]

@@ -28,11 +28,12 @@ from autoletter.contracts import Envelope, decode, new_event
 from autoletter.contracts.common import PostalAddress
 from autoletter.contracts.profile import ProfileCompleted, ProfileIncomplete
 from autoletter.payments.adapters.stripe_gateway import StripeGateway
-from autoletter.payments.bootstrap import PaymentsRuntime, create_app, create_runtime
+from autoletter.payments.bootstrap import bootstrap
 from autoletter.payments.settings import PaymentsSettings
 from autoletter.runtime import stripe_api
 from autoletter.runtime.auth import mint_token
 from autoletter.runtime.clock import FrozenClock
+from autoletter.runtime.service import ServiceRuntime
 from autoletter.runtime.testing import publish, read_events, wait_for
 
 JWT_SECRET = "payments-tests-secret-0123456789abcdef"
@@ -79,7 +80,7 @@ for _name in (
 
 @dataclass
 class PaymentsService:
-    runtime: PaymentsRuntime
+    runtime: ServiceRuntime
     client: httpx.AsyncClient
     bootstrap: str
     gateway: RecordingGateway
@@ -236,9 +237,9 @@ async def service(
 ) -> AsyncIterator[PaymentsService]:
     settings = make_settings(database_url, kafka_bootstrap, stripe_api_base)
     gateway = RecordingGateway(stripe_api.client("sk_test_123", api_base=stripe_api_base))
-    runtime = create_runtime(settings, FrozenClock(datetime.now(UTC)), gateway=gateway)
+    runtime = ServiceRuntime(bootstrap(settings, FrozenClock(datetime.now(UTC)), gateway=gateway))
     # FrozenClock: retries become due only when a test moves the clock.
-    app = create_app(runtime)
+    app = runtime.create_app()
     async with runtime.running():
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://payments.test") as client:

@@ -119,7 +119,7 @@ async def test_a_failed_stripe_call_is_retried_after_a_backoff(
     clock = service.runtime.clock
     assert isinstance(clock, FrozenClock)
     clock.advance(timedelta(seconds=2))
-    service.runtime.processor.wake()
+    service.runtime.deps.processor.wake()
     assert await service.processed(event["id"]) == "default_set"
     assert len(await service.staged(account, "PaymentMethodAttached")) == 1
 
@@ -145,7 +145,7 @@ async def test_an_incomplete_profile_blocks_active_services_naming_what_is_missi
 async def test_metrics_show_services_by_status_and_webhooks_by_outcome(service: PaymentsService) -> None:
     account = f"acc-{uuid.uuid4().hex[:10]}"
     await service.ready_account(account, "registered")
-    await update_gauges(service.runtime)
+    await update_gauges(service.runtime.sessions)
     text_ = (await service.client.get("/metrics")).text
     assert 'payments_services{service="registered",status="active"}' in text_
     assert 'payments_stripe_webhooks_total{outcome="accepted",type="checkout.session.completed"}' in text_

@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from autoletter.payments.bootstrap import create_app, create_runtime
+from autoletter.payments.bootstrap import bootstrap
 from autoletter.payments.settings import PaymentsSettings
+from autoletter.runtime.service import ServiceRuntime
 
 
 def test_the_service_serves_the_design_routes_on_port_8002() -> None:
@@ -17,7 +18,7 @@ def test_the_service_serves_the_design_routes_on_port_8002() -> None:
         "payments",
     )
     assert settings.checkout_payment_method_types == ["card", "sepa_debit"]
-    paths = set(create_app(create_runtime(settings)).openapi()["paths"])
+    paths = set(ServiceRuntime(bootstrap(settings)).create_app().openapi()["paths"])
     assert {
         "/v1/accounts/{account_id}/payment-method/checkout",
         "/v1/accounts/{account_id}/billing-portal",

@@ -17,19 +17,22 @@ class Job:
     """`step` every `interval` seconds, or as soon as `wake` is set (e.g. by a NOTIFY listener).
 
     A step may also run for as long as it likes (a queue worker): the runtime cancels it at stop.
+    With `repeat=False` the job ends after its first step that succeeds (a catch-up at start).
     `on_stop` runs once the job has stopped (e.g. letting a thread pool go)."""
 
     name: str
     step: Callable[[], Awaitable[object]]
     interval: float
     wake: asyncio.Event | None = None
+    repeat: bool = True
     on_stop: Callable[[], object] | None = field(default=None, compare=False)
 
     async def run(self) -> None:
         """Run the step forever (until cancelled), whatever it raises."""
         try:
             while True:
-                await self.run_once()
+                if await self.run_once() and not self.repeat:
+                    return
                 await self._pause()
         finally:
             if self.on_stop is not None:

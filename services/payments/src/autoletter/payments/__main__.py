@@ -1,16 +1,12 @@
 """Run the payments service: `python -m autoletter.payments`."""
 
-from __future__ import annotations
-
-from autoletter.payments.bootstrap import create_app, create_runtime
-from autoletter.payments.settings import PaymentsSettings
-from autoletter.runtime.service import serve as serve_app
+from autoletter.payments.bootstrap import bootstrap
+from autoletter.runtime.service import serve as run
 
 
-def serve(settings: PaymentsSettings | None = None) -> None:
-    """Serve HTTP, consumers, relay and background jobs until stopped."""
-    settings = settings or PaymentsSettings()
-    serve_app(create_app(create_runtime(settings)), settings)
+def serve() -> None:
+    """Serve HTTP, consumers, relay and jobs until stopped (`autoletter serve payments`)."""
+    run(bootstrap)
 
 
 if __name__ == "__main__":

@@ -3,22 +3,20 @@
 from __future__ import annotations
 
 import uuid
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Header, Request
+from fastapi import APIRouter, Header
 from pydantic import BaseModel, Field
 
 from autoletter.contracts.common import Service
 from autoletter.payments.domain.redirects import RedirectNotAllowed, check_redirect
 from autoletter.payments.domain.status import PrerequisitesMissing
 from autoletter.payments.entrypoints.billing_overview import BillingOverview
+from autoletter.payments.entrypoints.deps import DepsDep
 from autoletter.payments.handlers import billing
 from autoletter.payments.handlers import services as service_switches
 from autoletter.runtime.auth import AccountId, CurrentPrincipal, authorize_account
 from autoletter.runtime.http import ApiError, error_responses
-
-if TYPE_CHECKING:
-    from autoletter.payments.bootstrap import PaymentsRuntime
 
 router = APIRouter(prefix="/v1/accounts/{account_id}", tags=["billing"])
 
@@ -52,11 +50,6 @@ class ServiceOut(BaseModel):
     status: str
 
 
-def _runtime(request: Request) -> PaymentsRuntime:
-    runtime: PaymentsRuntime = request.app.state.runtime
-    return runtime
-
-
 def _redirect(field: str, url: str | None, default: str, allowed: list[str]) -> str:
     try:
         return check_redirect(url or default, allowed)
@@ -80,15 +73,14 @@ def _incomplete(exc: billing.ProfileIncomplete) -> ApiError:
 )
 async def start_checkout(
     account_id: AccountId,
-    request: Request,
+    deps: DepsDep,
     principal: CurrentPrincipal,
     idempotency_key: IdempotencyKey = None,
     body: CheckoutBody | None = None,
 ) -> dict[str, Any]:
     """A Stripe-hosted page (Checkout, setup mode) to add a payment method; nothing is charged."""
     authorize_account(principal, account_id)
-    runtime = _runtime(request)
-    s = runtime.settings
+    s = deps.settings
     body = body or CheckoutBody()
     req = billing.CheckoutRequest(
         account_id=account_id,
@@ -100,7 +92,7 @@ async def start_checkout(
         idempotency_key=idempotency_key or uuid.uuid4().hex,
     )
     try:
-        page = await billing.start_checkout(runtime.ctx, runtime.sessions, req)
+        page = await billing.start_checkout(deps.ctx, deps.sessions, req)
     except billing.ProfileIncomplete as exc:
         raise _incomplete(exc) from exc
     return {"url": page.url, "session_id": page.session_id}
@@ -113,21 +105,20 @@ async def start_checkout(
 )
 async def open_portal(
     account_id: AccountId,
-    request: Request,
+    deps: DepsDep,
     principal: CurrentPrincipal,
     idempotency_key: IdempotencyKey = None,
     body: PortalBody | None = None,
 ) -> dict[str, Any]:
     """The Stripe customer portal, where the customer changes or removes payment methods."""
     authorize_account(principal, account_id)
-    runtime = _runtime(request)
-    s = runtime.settings
+    s = deps.settings
     return_url = _redirect(
         "return_url", (body or PortalBody()).return_url, s.portal_return_url, s.redirect_allowed_hosts
     )
     try:
         url = await billing.open_portal(
-            runtime.ctx, runtime.sessions, account_id, return_url, idempotency_key or uuid.uuid4().hex
+            deps.ctx, deps.sessions, account_id, return_url, idempotency_key or uuid.uuid4().hex
         )
     except billing.ProfileIncomplete as exc:
         raise _incomplete(exc) from exc
@@ -135,10 +126,10 @@ async def open_portal(
 
 
 @router.get("/billing", response_model=BillingOverview, responses=error_responses(401, 404))
-async def billing_overview(account_id: str, request: Request, principal: CurrentPrincipal) -> BillingOverview:
+async def billing_overview(account_id: str, deps: DepsDep, principal: CurrentPrincipal) -> BillingOverview:
     """Completeness, payment method, both services, outstanding and paid invoices, open disputes."""
     authorize_account(principal, account_id)
-    async with _runtime(request).sessions() as session:
+    async with deps.sessions() as session:
         return BillingOverview.model_validate(await billing.overview(session, account_id))
 
 
@@ -148,14 +139,13 @@ async def billing_overview(account_id: str, request: Request, principal: Current
     responses=error_responses(401, 404, 422, codes={409: "prerequisites_missing"}),
 )
 async def activate(
-    account_id: AccountId, service: Service, request: Request, principal: CurrentPrincipal
+    account_id: AccountId, service: Service, deps: DepsDep, principal: CurrentPrincipal
 ) -> dict[str, Any]:
     """Switch a service on; 409 naming the missing prerequisites."""
     authorize_account(principal, account_id)
-    runtime = _runtime(request)
     try:
-        async with runtime.sessions.begin() as session:
-            status = await service_switches.activate(runtime.ctx, session, account_id, service)
+        async with deps.sessions.begin() as session:
+            status = await service_switches.activate(deps.ctx, session, account_id, service)
     except PrerequisitesMissing as exc:
         raise ApiError(
             409,
@@ -170,11 +160,10 @@ async def activate(
     "/services/{service}/deactivate", response_model=ServiceOut, responses=error_responses(401, 404, 422)
 )
 async def deactivate(
-    account_id: AccountId, service: Service, request: Request, principal: CurrentPrincipal
+    account_id: AccountId, service: Service, deps: DepsDep, principal: CurrentPrincipal
 ) -> dict[str, Any]:
     """Switch a service off; unpaid invoices remain owed."""
     authorize_account(principal, account_id)
-    runtime = _runtime(request)
-    async with runtime.sessions.begin() as session:
-        status = await service_switches.deactivate(runtime.ctx, session, account_id, service)
+    async with deps.sessions.begin() as session:
+        status = await service_switches.deactivate(deps.ctx, session, account_id, service)
     return {"service": service, "status": status.value}

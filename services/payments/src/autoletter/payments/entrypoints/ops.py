@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING, Annotated, Literal
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel
 
 from autoletter.payments.adapters import failed_events
+from autoletter.payments.entrypoints.deps import DepsDep
 from autoletter.runtime.http import ApiError, error_responses
 from autoletter.runtime.reconciliation import OPS_ONLY
-
-if TYPE_CHECKING:
-    from autoletter.payments.bootstrap import PaymentsRuntime
 
 #: The ops role is checked before the input (a customer gets 403, never a 422 about the event id).
 router = APIRouter(prefix="/v1/ops/stripe-events", tags=["ops"], dependencies=[OPS_ONLY])
@@ -38,31 +36,26 @@ class StoredEventsOut(BaseModel):
     events: list[StoredEventOut]
 
 
-def _runtime(request: Request) -> PaymentsRuntime:
-    runtime: PaymentsRuntime = request.app.state.runtime
-    return runtime
-
-
 def _not_found(event_id: str) -> ApiError:
     return ApiError(404, "not_found", f"No stored Stripe event {event_id}.")
 
 
 @router.get("", response_model=StoredEventsOut, responses=error_responses(401, 403, 422))
 async def list_events(
-    request: Request,
+    deps: DepsDep,
     state: Annotated[Literal["failed", "pending", "done"], Query()] = "failed",
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> StoredEventsOut:
     """Stored Stripe events in one state (failed by default), oldest first; bodies are not shown."""
-    async with _runtime(request).sessions() as session:
+    async with deps.sessions() as session:
         found = await failed_events.by_state(session, state, limit)
     return StoredEventsOut(events=[StoredEventOut(**e.as_dict()) for e in found])
 
 
 @router.get("/{event_id}", response_model=StoredEventOut, responses=error_responses(401, 403, 404, 422))
-async def show_event(event_id: EventId, request: Request) -> StoredEventOut:
+async def show_event(event_id: EventId, deps: DepsDep) -> StoredEventOut:
     """One stored Stripe event: its state, attempts and last error."""
-    async with _runtime(request).sessions() as session:
+    async with deps.sessions() as session:
         found = await failed_events.one(session, event_id)
     if found is None:
         raise _not_found(event_id)
@@ -72,15 +65,14 @@ async def show_event(event_id: EventId, request: Request) -> StoredEventOut:
 @router.post(
     "/{event_id}/replay", response_model=StoredEventOut, responses=error_responses(401, 403, 404, 409, 422)
 )
-async def replay_event(event_id: EventId, request: Request) -> StoredEventOut:
+async def replay_event(event_id: EventId, deps: DepsDep) -> StoredEventOut:
     """Process a failed event again (fresh attempts); 409 when it is not failed."""
-    runtime = _runtime(request)
-    async with runtime.sessions.begin() as session:
-        replayed = await failed_events.replay(session, event_id, runtime.ctx.clock.now())
+    async with deps.sessions.begin() as session:
+        replayed = await failed_events.replay(session, event_id, deps.ctx.clock.now())
         found = await failed_events.one(session, event_id)
     if found is None:
         raise _not_found(event_id)
     if not replayed:
         raise ApiError(409, "not_failed", f"{event_id} is {found.state}: only a failed event is replayed.")
-    runtime.processor.wake()
+    deps.processor.wake()
     return StoredEventOut(**found.as_dict())

@@ -1,4 +1,4 @@
-"""The processor of stored Stripe events: a background task of the runtime, in every replica.
+"""The processor of stored Stripe events: jobs of the runtime, in every replica.
 
 Each worker claims the oldest due event at the head of one customer's queue (FOR UPDATE SKIP LOCKED),
 applies it, and marks it done in the same transaction as its effects and outbox rows. A failure rolls
@@ -9,11 +9,9 @@ of attempts (kept, counted and logged for an operator).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import sys
 import time
-from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -26,9 +24,7 @@ from autoletter.payments.handlers.webhooks import process
 from autoletter.payments.settings import PaymentsSettings
 from autoletter.runtime import tracing
 from autoletter.runtime.failures import Failure, classify
-
-if TYPE_CHECKING:
-    from autoletter.runtime.service import ServiceRuntime
+from autoletter.runtime.jobs import Job
 
 log = logging.getLogger(__name__)
 
@@ -40,29 +36,22 @@ class WebhookProcessor:
         self._sessions = sessions
         self._ctx = ctx
         self._settings = settings
-        self._wakes: list[asyncio.Event] = []
+        self._woken = asyncio.Event()
 
     def wake(self) -> None:
         """A new event was stored here: don't wait for the next poll."""
-        for event in self._wakes:
-            event.set()
+        self._woken.set()
 
-    async def run(self, _: ServiceRuntime) -> None:
-        """The background task: N workers until cancelled."""
-        await asyncio.gather(*(self._worker() for _ in range(max(self._settings.webhook_workers, 1))))
+    def jobs(self) -> list[Job]:
+        """The runtime's jobs: N workers, each draining the due events, then waiting to be woken."""
+        every = self._settings.webhook_poll_interval_s
+        count = max(self._settings.webhook_workers, 1)
+        return [Job(f"stripe-events-{n}", self.drain, every, self._woken) for n in range(count)]
 
-    async def _worker(self) -> None:
-        wake = asyncio.Event()
-        self._wakes.append(wake)
-        try:
-            while True:
-                wake.clear()
-                while await self.process_one():
-                    pass
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(wake.wait(), self._settings.webhook_poll_interval_s)
-        finally:
-            self._wakes.remove(wake)
+    async def drain(self) -> None:
+        """Process due events until there is none."""
+        while await self.process_one():
+            pass
 
     async def process_one(self) -> bool:
         """Process one due event; False when there was none."""
@@ -131,9 +120,9 @@ class WebhookProcessor:
         )
 
 
-async def update_gauges(runtime: ServiceRuntime) -> None:
-    """Services by status and the event backlog, for /metrics."""
-    async with runtime.sessions() as session:
+async def update_gauges(sessions: async_sessionmaker[AsyncSession]) -> None:
+    """Services by status and the event backlog, for /metrics (a job of the runtime)."""
+    async with sessions() as session:
         rows = (
             await session.execute(
                 select(services.c.service, services.c.status, func.count()).group_by(
@@ -148,13 +137,3 @@ async def update_gauges(runtime: ServiceRuntime) -> None:
         metrics.SERVICES.labels(service, status).set(count)
     metrics.EVENTS_PENDING.set(states.get(event_store.PENDING, 0))
     metrics.EVENTS_FAILED.set(states.get(event_store.FAILED, 0))
-
-
-async def refresh_gauges(runtime: ServiceRuntime) -> None:
-    """Background task: keep the gauges fresh (every `metrics_interval_s`)."""
-    while True:
-        try:
-            await update_gauges(runtime)
-        except Exception:
-            log.warning("metrics_refresh_failed", exc_info=True)
-        await asyncio.sleep(runtime.settings.metrics_interval_s)

@@ -11,10 +11,10 @@ from pydantic import BaseModel, Field
 from sqlalchemy import func, select
 
 from autoletter.payments.adapters.tables import invoices, stripe_events
+from autoletter.payments.entrypoints.deps import DepsDep
 from autoletter.runtime.auth import CurrentPrincipal, require_ops
 from autoletter.runtime.http import error_responses
 from autoletter.runtime.reconciliation import OPS_ONLY, Month, PeriodQuery, SideOut, settledness
-from autoletter.runtime.service import RuntimeDep
 
 
 class InvoiceSideOut(BaseModel):
@@ -37,9 +37,7 @@ router = APIRouter(tags=["ops"], dependencies=[OPS_ONLY])
 @router.get(
     "/v1/ops/reconciliation", response_model=PaymentsSideOut, responses=error_responses(401, 403, 422)
 )
-async def payments_side(
-    period: PeriodQuery, principal: CurrentPrincipal, runtime: RuntimeDep
-) -> dict[str, Any]:
+async def payments_side(period: PeriodQuery, principal: CurrentPrincipal, deps: DepsDep) -> dict[str, Any]:
     """The period's invoices: our invoice id, Stripe's, the state payments derived, the amount."""
     require_ops(principal)
     month = Month.parse(period)
@@ -55,9 +53,9 @@ async def payments_side(
         .where(invoices.c.period == month.label)
         .order_by(invoices.c.stripe_invoice_id)
     )
-    async with runtime.sessions.begin() as session:
+    async with deps.sessions.begin() as session:
         rows = (await session.execute(query)).all()
-        settled = await settledness(session, runtime.producer_name)
+        settled = await settledness(session, deps.settings.service_name)
         # Stored Stripe events not processed yet may still move an invoice.
         pending = (
             await session.execute(select(func.count()).where(stripe_events.c.state == "pending"))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import stripe
 from fastapi import APIRouter, Request
@@ -18,10 +18,8 @@ from pydantic import BaseModel
 from autoletter.payments import metrics
 from autoletter.payments.adapters import event_store
 from autoletter.payments.adapters.stripe_events import HANDLED_TYPES, MalformedEvent, customer_of, parse_event
+from autoletter.payments.entrypoints.deps import DepsDep
 from autoletter.runtime.http import ApiError, error_responses
-
-if TYPE_CHECKING:
-    from autoletter.payments.bootstrap import PaymentsRuntime
 
 log = logging.getLogger(__name__)
 
@@ -48,9 +46,8 @@ def verify_signature(payload: bytes, header: str | None, secret: str, tolerance:
     response_model=ReceivedOut,
     responses=error_responses(codes={400: "invalid_signature, malformed_event", 413: "payload_too_large"}),
 )
-async def stripe_webhook(request: Request) -> dict[str, Any]:
-    runtime: PaymentsRuntime = request.app.state.runtime
-    settings = runtime.settings
+async def stripe_webhook(request: Request, deps: DepsDep) -> dict[str, Any]:
+    settings = deps.settings
     payload = await request.body()
     if len(payload) > MAX_BODY:
         metrics.WEBHOOKS.labels("other", "too_large").inc()
@@ -74,7 +71,7 @@ async def stripe_webhook(request: Request) -> dict[str, Any]:
     if event_type not in HANDLED_TYPES:
         metrics.WEBHOOKS.labels(label, "ignored_type").inc()
         return {"received": True}
-    async with runtime.sessions.begin() as session:
+    async with deps.sessions.begin() as session:
         new = await event_store.store(
             session,
             event_id=event_id,
@@ -82,9 +79,9 @@ async def stripe_webhook(request: Request) -> dict[str, Any]:
             created=created,
             customer_key=customer_of(event) or NO_CUSTOMER,
             payload=event,
-            now=runtime.clock.now(),
+            now=deps.clock.now(),
         )
     metrics.WEBHOOKS.labels(label, "accepted" if new else "duplicate").inc()
     if new:
-        runtime.processor.wake()
+        deps.processor.wake()
     return {"received": True}

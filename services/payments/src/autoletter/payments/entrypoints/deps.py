@@ -1,0 +1,31 @@
+"""What payments' routes depend on: the Deps its bootstrap built."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from autoletter.payments.entrypoints.processor import WebhookProcessor
+from autoletter.payments.handlers.common import Context
+from autoletter.payments.settings import PaymentsSettings
+from autoletter.runtime.clock import Clock
+from autoletter.runtime.service import deps_of
+
+
+@dataclass(frozen=True)
+class Deps:
+    """Everything payments' entrypoints use, wired once in bootstrap."""
+
+    settings: PaymentsSettings
+    clock: Clock
+    sessions: async_sessionmaker[AsyncSession]
+    #: The handlers' dependencies (the Stripe gateway, the clock, the producer name).
+    ctx: Context
+    #: Processes the stored Stripe events; the webhook route wakes it.
+    processor: WebhookProcessor
+
+
+DepsDep = Annotated[Deps, Depends(deps_of)]
