@@ -7,7 +7,7 @@ import signal
 import sys
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -51,8 +51,12 @@ class System:
     def start_again(self, name: str) -> None:
         assert self.starter is not None
         self.processes[name] = self.starter(name)
-        url = self.urls[name.split("#")[0]]
-        self.processes[name].wait_until(lambda: _ready(f"{url}/readyz"), 120, "ready")
+        _wait_ready(self.processes[name], self.urls[name.split("#")[0]])
+
+    def restart(self, name: str) -> None:
+        """A rolling restart's step: SIGTERM (graceful shutdown), then the process again, ready."""
+        self.processes[name].stop(timeout=30)
+        self.start_again(name)
 
     def token(self, account_id: str, *, ops: bool = False) -> str:
         return mint_token(
@@ -90,6 +94,12 @@ def _ready(url: str) -> bool:
         return False
 
 
+def _wait_ready(proc: ServerProcess, url: str) -> None:
+    """A shared port may answer from another replica: so this process must also say it started."""
+    started = partial(proc.log_contains, "service_started")
+    proc.wait_until(lambda: started() and _ready(f"{url}/readyz"), 120, "ready")
+
+
 @contextmanager
 def running_system(
     work: Path,
@@ -98,11 +108,12 @@ def running_system(
     stripe_mock: str | None,
     traces: Receiver | None = None,
     replicas: int = 1,
+    settings: Mapping[str, str] | None = None,
 ) -> Iterator[System]:
     """Start the emulator and the four services (`autoletter serve <name>`), ready; stop them after.
     With `traces`, the services export their spans to that receiver. With `replicas` > 1, each
     service runs that many processes sharing its port (SO_REUSEPORT), named `<service>#<n>` from the
-    second on."""
+    second on. `settings` are added to every service's environment (e.g. a replication factor)."""
     run = uuid.uuid4().hex[:8]
     ports = {name: free_port() for name in SERVICES}
     emulator_port = free_port()
@@ -144,6 +155,7 @@ def running_system(
         env |= {"AUTOLETTER_OTLP_ENDPOINT": traces.url, "OTEL_BSP_SCHEDULE_DELAY": "200"}
     if replicas > 1:
         env["AUTOLETTER_HTTP_REUSE_PORT"] = "true"
+    env |= dict(settings or {})
     with ExitStack() as stack:
         argv = [
             sys.executable,
@@ -183,11 +195,7 @@ def running_system(
         system.starter = start
         emulator.wait_until(lambda: _ready(f"{system.emulator_url}/_emulator/clock"), 60, "ready")
         for name, proc in procs.items():
-            url = system.urls[name.split("#")[0]]  # a shared port may answer from another replica:
-            started = partial(proc.log_contains, "service_started")  # so this one says it started
-            proc.wait_until(
-                lambda url=url, started=started: started() and _ready(f"{url}/readyz"), 120, "ready"
-            )
+            _wait_ready(proc, system.urls[name.split("#")[0]])
         started = time.monotonic()
         yield system
         _ = started

@@ -143,6 +143,21 @@ class KafkaCluster:
         for node in self.nodes:
             node.stop()
 
+    def revive(self, timeout: float = 120.0) -> list[int]:
+        """Start again, on its ports and data, every node whose process died (a test killed it);
+        returns their indexes. The others' replicas catch it up: wait for in-sync before a next kill."""
+        dead = [i for i, node in enumerate(self.nodes) if node.process.proc.poll() is not None]
+        for i in dead:
+            old = self.nodes[i].process
+            old.stop()  # closes its log
+            argv = old.proc.args
+            assert isinstance(argv, list)  # ServerProcess starts it from a list
+            self.nodes[i].process = ServerProcess(old.name, argv, old.log_path, open_files=True)
+        for i in dead:
+            proc = self.nodes[i].process
+            proc.wait_until(partial(proc.log_contains, _READY), timeout, "started again")
+        return dead
+
 
 def start_cluster(data_root: Path, nodes: int = 3, timeout: float = 180.0) -> KafkaCluster:
     """The production topology on one machine (DESIGN §10): `nodes` combined KRaft nodes, each with its
