@@ -36,9 +36,10 @@ from autoletter.contracts.common import Service, ServiceStatus
 from autoletter.contracts.letters import LetterSent
 from autoletter.contracts.payments import StatusReason
 from autoletter.letters import handlers
-from autoletter.letters.bootstrap import create_runtime
+from autoletter.letters.bootstrap import bootstrap as wire_letters
 from autoletter.letters.settings import LettersSettings
 from autoletter.letters.submission import RecipientIn, prepare
+from autoletter.runtime.service import ServiceRuntime
 from autoletter.runtime.testing import publish, wait_for
 
 ACCOUNT = "acc-bench"
@@ -90,12 +91,13 @@ async def seed_held_letters(rt, count: int) -> None:
     """`count` letters held for an overdue service, through the real decision path."""
     overdue = status_changed(ACCOUNT, ServiceStatus.OVERDUE, StatusReason.INVOICE_FAILED)
     async with rt.sessions.begin() as session:
-        await handlers.on_service_status_changed(session, rt.letters, overdue)
-    request = prepare(Service.STANDARD, RecipientIn.model_validate(recipient()), pdf(2), rt.letters.rules)
+        await handlers.on_service_status_changed(session, rt.deps.letters, overdue)
+    rules = rt.deps.letters.rules
+    request = prepare(Service.STANDARD, RecipientIn.model_validate(recipient()), pdf(2), rules)
     for start in range(0, count, 500):
         async with rt.sessions.begin() as session:
             for i in range(start, min(start + 500, count)):
-                await handlers.submit_letter(session, rt.letters, ACCOUNT, f"bench-{i}", request)
+                await handlers.submit_letter(session, rt.deps.letters, ACCOUNT, f"bench-{i}", request)
     while True:  # let the relay publish the LetterHeld events before the clock starts
         async with rt.engine.connect() as conn:
             if not await conn.scalar(text("SELECT count(*) FROM outbox WHERE published_at IS NULL")):
@@ -114,7 +116,7 @@ async def release(bootstrap: str, database_url: str, count: int, spool: Path) ->
         spool_dir=spool,
         expiry_sweep_interval_s=3600,
     )
-    rt = create_runtime(settings)
+    rt = ServiceRuntime(wire_letters(settings))
     async with rt.running():
         warmup = status_changed("acc-warmup", ServiceStatus.ACTIVE, StatusReason.ACTIVATED)
         await publish(bootstrap, f"{settings.kafka_topic_prefix}payments.events", warmup)

@@ -92,9 +92,9 @@ class Apps:
                     )
                 )
             ).create_app(),
-            "letters": letters.create_app(
-                letters.create_runtime(LettersSettings(**common("le"), spool_dir=spool))
-            ),
+            "letters": ServiceRuntime(
+                letters.bootstrap(LettersSettings(**common("le"), spool_dir=spool))
+            ).create_app(),
             "invoicing": invoicing.create_app(
                 invoicing.create_runtime(
                     InvoicingSettings(

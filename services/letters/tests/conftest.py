@@ -21,9 +21,10 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from letters_testkit import NOW, SECRET, LettersService
 
-from autoletter.letters.bootstrap import create_app, create_runtime
+from autoletter.letters.bootstrap import bootstrap
 from autoletter.letters.settings import LettersSettings
 from autoletter.runtime.clock import FrozenClock
+from autoletter.runtime.service import ServiceRuntime
 
 
 @pytest.fixture(scope="module")
@@ -48,8 +49,8 @@ async def service(
         expiry_sweep_interval_s=3600,  # tests run the sweep themselves
     )
     clock = FrozenClock(NOW)
-    runtime = create_runtime(settings, clock)
-    app = create_app(runtime)
+    runtime = ServiceRuntime(bootstrap(settings, clock))
+    app = runtime.create_app()
     async with runtime.running():
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://letters.test") as client:

@@ -20,9 +20,9 @@ from autoletter.contracts import Envelope, decode, new_event
 from autoletter.contracts.common import Service, ServiceStatus
 from autoletter.contracts.letters import SendLetter
 from autoletter.contracts.payments import ServiceStatusChanged, StatusReason
-from autoletter.letters.bootstrap import LettersRuntime
 from autoletter.runtime.auth import mint_token
 from autoletter.runtime.clock import FrozenClock
+from autoletter.runtime.service import ServiceRuntime
 from autoletter.runtime.testing import publish, read_events, wait_for
 
 
@@ -112,7 +112,7 @@ NOW = datetime(2026, 11, 3, 9, 30, tzinfo=UTC)
 
 @dataclass
 class LettersService:
-    runtime: LettersRuntime
+    runtime: ServiceRuntime
     client: httpx.AsyncClient
     clock: FrozenClock
     bootstrap: str

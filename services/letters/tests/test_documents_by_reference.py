@@ -176,13 +176,13 @@ async def test_a_document_is_shared_and_deleted_days_after_its_last_letter_ends(
     await service.cancel(account, cancelled)
 
     async def kept() -> bool:
-        await service.runtime.delete_idle_documents()
+        await service.runtime.deps.delete_idle_documents()
         return bool(await service.scalar("SELECT count(*) FROM documents WHERE account_id = :a", a=account))
 
     service.clock.advance(retention + timedelta(days=1))
     assert await kept(), "a held letter still uses it"
     service.clock.advance(timedelta(days=30))  # the held letter expires: the document's last letter ended
-    await service.runtime.expire_held_letters()
+    await service.runtime.deps.expire_held_letters()
     assert (await service.get(account, waiting))["status"] == "expired"
     assert await kept(), "kept for the retention after the last letter ended"
     service.clock.advance(retention)

@@ -67,7 +67,7 @@ async def test_the_history_ends_with_the_expiry_of_a_letter_that_waited_too_long
 ) -> None:
     letter_id = (await service.send(account)).json()["letter_id"]
     service.clock.advance(timedelta(minutes=10))
-    await service.runtime.expire_held_letters()
+    await service.runtime.deps.expire_held_letters()
     letter = await service.get(account, letter_id)
     assert steps(letter) == [("held", "status_pending"), ("expired", "hold_expired")]
     assert letter["history"][1]["at"] > letter["history"][0]["at"]

@@ -54,7 +54,7 @@ async def test_a_redelivered_or_repeated_active_status_sends_nothing_twice(
     again = status_changed(account, ServiceStatus.ACTIVE, StatusReason.PAYMENT_METHOD_ADDED)
     await service.publish(active, again)
     await service.consumed(again)
-    assert await service.runtime.dispatch_pending() == 0
+    assert await service.runtime.deps.dispatcher.dispatch_pending() == 0
 
     sent = Counter(str(e.letter_id) for e in await service.staged(account, "LetterSent"))
     assert sent == dict.fromkeys(held, 1)

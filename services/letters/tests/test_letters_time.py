@@ -22,11 +22,11 @@ async def test_a_letter_waiting_for_an_unknown_status_expires_after_ten_minutes(
 ) -> None:
     letter_id = (await service.send(account)).json()["letter_id"]
     service.clock.advance(timedelta(minutes=9, seconds=59))
-    await service.runtime.expire_held_letters()
+    await service.runtime.deps.expire_held_letters()
     assert (await service.get(account, letter_id))["status"] == "held"
 
     service.clock.advance(timedelta(seconds=1))
-    assert await service.runtime.expire_held_letters() >= 1
+    assert await service.runtime.deps.expire_held_letters() >= 1
     letter = await service.get(account, letter_id)
     assert (letter["status"], letter["reason"]) == ("expired", "hold_expired")
     assert [e.event_type for e in await service.staged(account)] == ["LetterHeld", "LetterExpired"]
@@ -58,10 +58,10 @@ async def test_held_letters_of_a_deactivated_service_expire_after_thirty_days(
     assert (letter["status"], letter["reason"]) == ("held", "service_overdue")
 
     service.clock.advance(timedelta(days=29, hours=23))
-    await service.runtime.expire_held_letters()
+    await service.runtime.deps.expire_held_letters()
     assert (await service.get(account, letter_id))["status"] == "held"
     service.clock.advance(timedelta(hours=1))
-    await service.runtime.expire_held_letters()
+    await service.runtime.deps.expire_held_letters()
     assert (await service.get(account, letter_id))["status"] == "expired"
     [expired] = await service.staged(account, "LetterExpired")
     assert (str(expired.letter_id), expired.reason) == (letter_id, "hold_expired")
@@ -112,7 +112,7 @@ async def test_a_crash_after_the_spool_write_never_posts_twice(
 async def test_a_failing_dispatch_is_retried_later_and_sent_once(
     service: LettersService, account: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    dispatcher = service.runtime.dispatcher
+    dispatcher = service.runtime.deps.dispatcher
     real_port, failures = dispatcher._port, []
 
     class FlakyPrinter:

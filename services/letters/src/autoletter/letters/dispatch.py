@@ -1,4 +1,4 @@
-"""Dispatch of accepted letters and expiry of held ones: the two jobs that run beside the consumers.
+"""Dispatch of accepted letters and expiry of held ones: the steps of two of the runtime's jobs.
 
 Exactly once: a dispatcher holds the account's lock, spools each claimed letter (idempotent by
 letter_id), then marks it sent and stages LetterSent in the same transaction. A crash after the
@@ -9,15 +9,12 @@ nothing twice and publishes LetterSent with the original dispatch time.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
-from typing import Any
 from uuid import UUID
 
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from autoletter.contracts.common import Service
 from autoletter.contracts.letters import LetterSent
@@ -178,43 +175,3 @@ async def expire_held_letters(sessions: async_sessionmaker[AsyncSession], ctx: L
                 total += await expire_account(session, ctx, account_id)
         if len(accounts) < 500:
             return total
-
-
-async def run_periodically(
-    job: Callable[[], Awaitable[object]], interval: float, name: str, wake: asyncio.Event | None = None
-) -> None:
-    """Run `job` every `interval` seconds, or sooner when `wake` is set; failures are logged and retried."""
-    while True:
-        try:
-            await job()
-        except Exception:
-            log.exception("job_failed", extra={"job": name})
-        if wake is None:
-            await asyncio.sleep(interval)
-            continue
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(wake.wait(), interval)
-        wake.clear()
-
-
-async def listen(engine: AsyncEngine, channel: str, wake: asyncio.Event) -> None:
-    """Set `wake` on every NOTIFY on `channel` (sent when accepted letters commit, on any replica)."""
-    while True:
-        try:
-            async with engine.connect() as conn:
-                try:
-                    raw = await conn.get_raw_connection()
-                    driver: Any = raw.driver_connection
-                    lost = asyncio.Event()
-                    driver.add_termination_listener(lambda _, lost=lost: lost.set())
-                    await driver.add_listener(channel, lambda *_: wake.set())
-                    wake.set()  # catch up with what committed before we listened
-                    await lost.wait()
-                finally:
-                    # Never hand a LISTENing connection back to the pool.
-                    await conn.invalidate()
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            log.warning("dispatch_listener_lost", exc_info=True)
-        await asyncio.sleep(1)

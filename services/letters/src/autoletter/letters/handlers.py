@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID, uuid4
 
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from autoletter.contracts import Envelope
@@ -33,6 +32,7 @@ from autoletter.letters.domain.model import HoldLimits, LetterStatus, OpenLetter
 from autoletter.letters.submission import DocumentRules, LetterRequest, Upload
 from autoletter.runtime import outbox, tracing
 from autoletter.runtime.clock import Clock
+from autoletter.runtime.notify import Channel
 
 _EVENTS: Mapping[LetterStatus, type[Envelope]] = {
     LetterStatus.HELD: LetterHeld,
@@ -50,7 +50,8 @@ class LettersContext:
     clock: Clock
     limits: HoldLimits
     rules: DocumentRules
-    notify_channel: str
+    #: Rung when letters become accepted: wakes every replica's dispatcher once the transaction commits.
+    accepted: Channel
     producer: str = "letters"
 
 
@@ -242,7 +243,7 @@ async def expire_account(session: AsyncSession, ctx: LettersContext, account_id:
 
 async def ring_dispatcher(session: AsyncSession, ctx: LettersContext) -> None:
     """Wake every replica's dispatcher once this transaction commits (NOTIFY is delivered on commit)."""
-    await session.execute(text("SELECT pg_notify(:channel, '')"), {"channel": ctx.notify_channel})
+    await ctx.accepted.notify_on_commit(session)
 
 
 async def _apply(

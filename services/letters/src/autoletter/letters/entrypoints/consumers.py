@@ -1,11 +1,11 @@
-"""Kafka handlers: service statuses from payments.events, SendLetter commands from letters.requests."""
+"""letters' consumer registry: service statuses from payments.events, SendLetter from letters.requests."""
 
 from __future__ import annotations
 
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from autoletter.contracts import TOPICS
+from autoletter.contracts import CONSUMER_GROUPS
 from autoletter.contracts.letters import SendLetter
 from autoletter.contracts.payments import ServiceStatusChanged
 from autoletter.letters import handlers
@@ -20,9 +20,12 @@ from autoletter.letters.submission import (
     prepare,
 )
 from autoletter.runtime.consumer import PoisonMessage, Subscription
+from autoletter.runtime.registry import on, subscribe
 
-STATUS_GROUP = "letters.service-status"
-REQUESTS_GROUP = "letters.send-requests"
+STATUS = CONSUMER_GROUPS["letters.service-status"]
+REQUESTS = CONSUMER_GROUPS["letters.send-requests"]
+STATUS_GROUP = STATUS.name
+REQUESTS_GROUP = REQUESTS.name
 
 
 def subscriptions(ctx: LettersContext) -> list[Subscription]:
@@ -68,6 +71,6 @@ def subscriptions(ctx: LettersContext) -> list[Subscription]:
         return prepare(command.service, recipient, document, ctx.rules)
 
     return [
-        Subscription(TOPICS["payments.events"], STATUS_GROUP, {ServiceStatusChanged: on_status}),
-        Subscription(TOPICS["letters.requests"], REQUESTS_GROUP, {SendLetter: on_send_letter}),
+        subscribe(STATUS, on(ServiceStatusChanged, on_status)),
+        subscribe(REQUESTS, on(SendLetter, on_send_letter)),
     ]

@@ -16,14 +16,14 @@ from autoletter.contracts.letters import LetterReason
 from autoletter.letters import handlers
 from autoletter.letters.adapters import history, queries
 from autoletter.letters.domain.model import LetterNotHeld, LetterStatus
+from autoletter.letters.entrypoints.deps import Deps, DepsDep
 from autoletter.letters.entrypoints.parsing import read_letter_request
-from autoletter.letters.handlers import DocumentNotFound, IdempotencyKeyReused, LetterNotFound, LettersContext
+from autoletter.letters.handlers import DocumentNotFound, IdempotencyKeyReused, LetterNotFound
 from autoletter.letters.submission import LetterIn
 from autoletter.runtime import tracing
 from autoletter.runtime.auth import AccountId, CurrentPrincipal, authorize_account
 from autoletter.runtime.http import ApiError, error_responses
 from autoletter.runtime.logs import correlation_id
-from autoletter.runtime.service import RuntimeDep, ServiceRuntime
 
 
 class LetterReceiptOut(BaseModel):
@@ -142,8 +142,8 @@ def _out(row: Any) -> LetterOut:
     )
 
 
-async def _detail(runtime: ServiceRuntime, account_id: str, letter_id: UUID) -> LetterDetailOut:
-    async with runtime.sessions() as session:
+async def _detail(deps: Deps, account_id: str, letter_id: UUID) -> LetterDetailOut:
+    async with deps.sessions() as session:
         row = await queries.get_letter(session, account_id, letter_id)
         steps = await history.of_letter(session, letter_id) if row is not None else []
     if row is None:
@@ -168,8 +168,7 @@ def _seq(cursor: str) -> int:
     raise ApiError(422, "invalid_cursor", "The cursor is not one this API gave out.", {"cursor": "invalid"})
 
 
-def router(ctx: LettersContext) -> APIRouter:
-    """The letters routes, bound to the service's context."""
+def router() -> APIRouter:
     api = APIRouter(prefix="/v1/accounts/{account_id}/letters", tags=["letters"])
 
     @api.post(
@@ -191,20 +190,20 @@ def router(ctx: LettersContext) -> APIRouter:
     async def send_letter(
         account_id: AccountId,
         principal: CurrentPrincipal,
-        runtime: RuntimeDep,
+        deps: DepsDep,
         request: Request,
         response: Response,
         idempotency_key: IdempotencyKey,
     ) -> LetterReceiptOut:
         """Send a letter: accepted, held (with the reason) or rejected from the service's status."""
         authorize_account(principal, account_id)
-        letter = await read_letter_request(request, ctx.rules)
+        letter = await read_letter_request(request, deps.letters.rules)
         flow = correlation_id.get()
         try:
-            async with runtime.sessions.begin() as session:
+            async with deps.sessions.begin() as session:
                 receipt = await handlers.submit_letter(
                     session,
-                    ctx,
+                    deps.letters,
                     account_id,
                     idempotency_key,
                     letter,
@@ -234,7 +233,7 @@ def router(ctx: LettersContext) -> APIRouter:
     async def list_letters(
         account_id: AccountId,
         principal: CurrentPrincipal,
-        runtime: RuntimeDep,
+        deps: DepsDep,
         status: LetterStatus | None = None,
         cursor: str | None = None,
         limit: Annotated[int, Query(ge=1, le=200)] = 50,
@@ -242,7 +241,7 @@ def router(ctx: LettersContext) -> APIRouter:
         """The account's letters, newest first, optionally of one status."""
         authorize_account(principal, account_id)
         before = _seq(cursor) if cursor else None
-        async with runtime.sessions() as session:
+        async with deps.sessions() as session:
             rows = await queries.list_letters(
                 session,
                 account_id,
@@ -256,11 +255,11 @@ def router(ctx: LettersContext) -> APIRouter:
 
     @api.get("/{letter_id}", response_model=LetterDetailOut, responses=error_responses(401, 404, 422))
     async def get_letter(
-        account_id: AccountId, letter_id: UUID, principal: CurrentPrincipal, runtime: RuntimeDep
+        account_id: AccountId, letter_id: UUID, principal: CurrentPrincipal, deps: DepsDep
     ) -> LetterDetailOut:
         """One letter, with every status it took (time and reason), oldest first."""
         authorize_account(principal, account_id)
-        return await _detail(runtime, account_id, letter_id)
+        return await _detail(deps, account_id, letter_id)
 
     @api.post(
         "/{letter_id}/cancel",
@@ -268,13 +267,13 @@ def router(ctx: LettersContext) -> APIRouter:
         responses=error_responses(401, 404, 422, codes={409: "letter_not_held"}),
     )
     async def cancel_letter(
-        account_id: AccountId, letter_id: UUID, principal: CurrentPrincipal, runtime: RuntimeDep
+        account_id: AccountId, letter_id: UUID, principal: CurrentPrincipal, deps: DepsDep
     ) -> LetterDetailOut:
         """Cancel a held letter; a letter already accepted, sent or finished cannot be."""
         authorize_account(principal, account_id)
         try:
-            async with runtime.sessions.begin() as session:
-                await handlers.cancel_letter(session, ctx, account_id, letter_id)
+            async with deps.sessions.begin() as session:
+                await handlers.cancel_letter(session, deps.letters, account_id, letter_id)
         except LetterNotFound as exc:
             raise ApiError(404, "not_found", "No such letter.") from exc
         except LetterNotHeld as exc:
@@ -284,6 +283,6 @@ def router(ctx: LettersContext) -> APIRouter:
                 f"Only a held letter can be cancelled; this one is {exc.status.value}.",
                 {"status": exc.status.value},
             ) from exc
-        return await _detail(runtime, account_id, letter_id)
+        return await _detail(deps, account_id, letter_id)
 
     return api

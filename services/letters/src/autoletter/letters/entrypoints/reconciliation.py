@@ -12,10 +12,10 @@ from sqlalchemy import select
 
 from autoletter.contracts.common import Service
 from autoletter.letters.adapters.tables import letters
+from autoletter.letters.entrypoints.deps import DepsDep
 from autoletter.runtime.auth import CurrentPrincipal, require_ops
 from autoletter.runtime.http import error_responses
 from autoletter.runtime.reconciliation import OPS_ONLY, Month, PeriodQuery, SideOut, settledness
-from autoletter.runtime.service import RuntimeDep
 
 
 class SentOut(BaseModel):
@@ -34,9 +34,7 @@ router = APIRouter(tags=["ops"], dependencies=[OPS_ONLY])
 
 
 @router.get("/v1/ops/reconciliation", response_model=LettersSideOut, responses=error_responses(401, 403, 422))
-async def letters_side(
-    period: PeriodQuery, principal: CurrentPrincipal, runtime: RuntimeDep
-) -> dict[str, Any]:
+async def letters_side(period: PeriodQuery, principal: CurrentPrincipal, deps: DepsDep) -> dict[str, Any]:
     """The letters sent in the period (by `sent_at`, UTC), with their service and sheets."""
     require_ops(principal)
     month = Month.parse(period)
@@ -47,9 +45,9 @@ async def letters_side(
         .where(letters.c.sent_at >= month.start, letters.c.sent_at < month.end)
         .order_by(letters.c.sent_at)
     )
-    async with runtime.sessions.begin() as session:
+    async with deps.sessions.begin() as session:
         rows = (await session.execute(query)).all()
-        settled = await settledness(session, runtime.producer_name)
+        settled = await settledness(session, deps.settings.service_name)
     return {
         "service": "letters",
         "period": month.label,

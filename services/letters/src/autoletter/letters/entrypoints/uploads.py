@@ -8,11 +8,10 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
 from autoletter.letters import handlers
+from autoletter.letters.entrypoints.deps import DepsDep
 from autoletter.letters.entrypoints.parsing import read_upload
-from autoletter.letters.handlers import LettersContext
 from autoletter.runtime.auth import AccountId, CurrentPrincipal, authorize_account
 from autoletter.runtime.http import error_responses
-from autoletter.runtime.service import RuntimeDep
 
 
 class DocumentOut(BaseModel):
@@ -41,8 +40,8 @@ _BODY_DOC: dict[str, Any] = {
 }
 
 
-def router(ctx: LettersContext) -> APIRouter:
-    """The documents route, bound to the service's context."""
+def router() -> APIRouter:
+    """The documents route."""
     api = APIRouter(prefix="/v1/accounts/{account_id}/documents", tags=["documents"])
 
     @api.post(
@@ -58,16 +57,16 @@ def router(ctx: LettersContext) -> APIRouter:
         ),
     )
     async def upload_document(
-        account_id: AccountId, principal: CurrentPrincipal, runtime: RuntimeDep, request: Request
+        account_id: AccountId, principal: CurrentPrincipal, deps: DepsDep, request: Request
     ) -> DocumentOut:
         """Upload a PDF once; the same PDF uploaded again gets the same reference.
 
         Kept while letters may still print it, and deleted some days after the last of them is
         sent or ends (or after upload, if no letter names it)."""
         authorize_account(principal, account_id)
-        upload = await read_upload(request, ctx.rules)
-        async with runtime.sessions.begin() as session:
-            ref = await handlers.upload_document(session, ctx, account_id, upload)
+        upload = await read_upload(request, deps.letters.rules)
+        async with deps.sessions.begin() as session:
+            ref = await handlers.upload_document(session, deps.letters, account_id, upload)
         return DocumentOut(document_ref=ref, pages=upload.pages)
 
     return api
