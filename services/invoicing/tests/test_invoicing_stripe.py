@@ -40,7 +40,7 @@ async def test_the_close_against_stripe_mock_sends_only_valid_requests(
 
     # stripe-mock answers 400 to any request that does not match the spec: none failed.
     assert (result.status, result.issued, result.failed, result.errors) == ("completed", 6, 0, ())
-    stats = prepared.runtime.billing.stats  # type: ignore[attr-defined]
+    stats = prepared.runtime.deps.billing.stats  # type: ignore[attr-defined]
     # Exactly three requests per invoice: the draft, all its lines in one add_lines, the finalise.
     assert stats.requests == {"create_invoice": 6, "add_lines": 6, "finalize_invoice": 6}
     states = await prepared.rows("SELECT state, count(*) FROM invoices GROUP BY state")
@@ -58,12 +58,12 @@ async def test_a_close_killed_half_way_against_stripe_mock_creates_each_invoice_
     # One invoice at a time: a kill also loses the answers of requests in flight, and stateless
     # stripe-mock cannot show that the re-sent create (same idempotency key) returns the same
     # invoice. That case is covered with the stateful fake in test_invoicing_close.
-    close = prepared.runtime.close
+    close = prepared.runtime.deps.close
     close._config = dataclasses.replace(close._config, concurrency=1)
     real = close._billing
     close._billing = CrashAfter(real, crash_after, after_sending=False)
     await until_crash(close_period(prepared.runtime, "2026-11"))
-    prepared.runtime.close._billing = real
+    prepared.runtime.deps.close._billing = real
     result = await close_period(prepared.runtime, "2026-11")
 
     assert (result.status, result.failed) == ("completed", 0)
@@ -77,7 +77,20 @@ async def test_a_close_killed_half_way_against_stripe_mock_creates_each_invoice_
         assert stats.requests["list_invoices"] >= 1
 
 
-class _Flaky:
+class _RawCreate:
+    """Sends the adapter's raw `POST /v1/invoices` (idempotency key among the parameters, the answer
+    as plain JSON) to the fake's invoices.create_async."""
+
+    v1: Any
+
+    async def raw_request_async(self, method: str, url: str, **params: Any) -> Any:
+        assert (method, url) == ("post", "/v1/invoices")
+        key = params.pop("idempotency_key")
+        made = await self.v1.invoices.create_async(params=params, options={"idempotency_key": key})
+        return type("Response", (), {"data": {"id": made.id}})()
+
+
+class _Flaky(_RawCreate):
     """A StripeClient whose invoices.create answers 429 twice, then succeeds."""
 
     def __init__(self) -> None:
@@ -119,7 +132,7 @@ async def test_a_rate_limited_call_is_retried_with_backoff_and_counted() -> None
     assert sleeps[1] > sleeps[0] / 2 > 0
 
 
-class _ServerErrorOnCreate:
+class _ServerErrorOnCreate(_RawCreate):
     """A StripeClient whose first invoices.create answers 500 — having created the invoice or not —
     and replays that 500 for the same key, as Stripe does; search lags (finds nothing)."""
 

@@ -2,13 +2,58 @@
 
 stripe-python 15.6.x sends API version 2026-08-26.dahlia, the spec embedded in stripe-mock v0.203.0,
 so every request checked by stripe-mock is checked against the shapes we really get.
+
+Requests go over aiohttp: stripe-python's httpx client cost 3-4 ms of CPU per request here (most of it
+in httpcore's connection pool, which checks every idle connection's socket on each request), aiohttp
+0.6-0.9 ms (bench/README.md, issue 21), and a monthly close is bound by that CPU.
 """
 
 from __future__ import annotations
 
+import asyncio
+import weakref
+from typing import Any
+
+import aiohttp
 import stripe
 
 API_VERSION = "2026-08-26.dahlia"
+
+#: stripe-python's own default (seconds for a whole request).
+TIMEOUT_S = 80.0
+
+
+class _AioHttpClient(stripe.AIOHTTPClient):
+    """stripe-python's aiohttp client with one session per event loop, closed when that loop shuts down
+    (asyncio.run and uvicorn cancel the loop's tasks): nothing is left unclosed at exit, and a client
+    used from a second loop (a CLI command after another) gets a session of its own."""
+
+    def __init__(self) -> None:
+        super().__init__(timeout=aiohttp.ClientTimeout(total=TIMEOUT_S))
+        self._sessions: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Any] = (
+            weakref.WeakKeyDictionary()
+        )
+        self._closers: set[asyncio.Task[None]] = set()
+
+    @property
+    def _session(self) -> Any:
+        loop = asyncio.get_running_loop()
+        session = self._sessions.get(loop)
+        if session is None or session.closed:
+            self._cached_session = None
+            session = super()._session  # stripe-python's session: its CA bundle and connector
+            self._sessions[loop] = session
+            closer = loop.create_task(_close_at_shutdown(session), name="stripe-http-session")
+            self._closers.add(closer)
+            closer.add_done_callback(self._closers.discard)
+        return session
+
+
+async def _close_at_shutdown(session: aiohttp.ClientSession) -> None:
+    try:
+        await asyncio.Event().wait()
+    finally:
+        await session.close()
 
 
 def client(api_key: str, *, api_base: str | None = None, max_network_retries: int = 3) -> stripe.StripeClient:
@@ -19,5 +64,5 @@ def client(api_key: str, *, api_base: str | None = None, max_network_retries: in
         stripe_version=API_VERSION,
         base_addresses=base,  # type: ignore[arg-type]
         max_network_retries=max_network_retries,
-        http_client=stripe.HTTPXClient(),
+        http_client=_AioHttpClient(),
     )
