@@ -11,6 +11,7 @@ import signal
 import sys
 import time
 from contextlib import ExitStack
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
@@ -18,17 +19,60 @@ import httpx
 
 from autoletter.cli.local_run import LocalRun
 from autoletter.cli.timetravel import align_emulator
-from autoletter.devstack.process import ServerProcess
+from autoletter.devstack.process import ServerFailed, ServerProcess
 from autoletter.runtime.auth import OPS_ROLE, mint_token
 
 PORTS = {"console": 8000, "profile": 8001, "payments": 8002, "letters": 8003, "invoicing": 8004}
 EMULATOR_PORT = 12112
 POSTGRES_PORT = 55432
-KAFKA_PORT = 19092
+KAFKA_PORT = 19092  # and its controller on the next port
+
+
+@dataclass(frozen=True)
+class Ports:
+    """Where the local run listens: the fixed ports above, or nine consecutive ones from a base."""
+
+    http: dict[str, int]
+    emulator: int
+    postgres: int
+    kafka: int
+
+    @classmethod
+    def from_base(cls, base: int | None) -> Ports:
+        if base is None:
+            return cls(dict(PORTS), EMULATOR_PORT, POSTGRES_PORT, KAFKA_PORT)
+        http: dict[str, int] = {name: base + i for i, name in enumerate(PORTS)}
+        return cls(http, base + 5, base + 6, base + 7)
+
+    def url(self, name: str) -> str:
+        return f"http://127.0.0.1:{self.http[name]}"
+
+    def env(self) -> dict[str, str]:
+        """Each process's port and its neighbours' URLs (the defaults name the fixed ports)."""
+        services = [name for name in self.http if name != "console"]
+        return {
+            **{f"{name.upper()}_HTTP_PORT": str(port) for name, port in self.http.items()},
+            **{f"CONSOLE_{name.upper()}_URL": self.url(name) for name in services},
+            "INVOICING_LETTERS_URL": self.url("letters"),
+            "INVOICING_PAYMENTS_URL": self.url("payments"),
+        }
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--dir", type=Path, default=Path(".autoletter/dev"), help="where data is kept")
+    parser.add_argument(
+        "--dir",
+        type=Path,
+        default=Path(os.environ.get("AUTOLETTER_DEV_DIR") or ".autoletter/dev"),
+        help="where data is kept (default: $AUTOLETTER_DEV_DIR, else .autoletter/dev)",
+    )
+    parser.add_argument(
+        "--port-base",
+        type=int,
+        default=os.environ.get("AUTOLETTER_DEV_PORT_BASE") or None,  # a string default is parsed too
+        help="listen on nine ports from this one (console, four services, emulator, PostgreSQL, Kafka "
+        "and its controller) instead of 8000-8004, 12112, 55432, 19092-19093 "
+        "(default: $AUTOLETTER_DEV_PORT_BASE)",
+    )
     parser.add_argument("--fresh", action="store_true", help="start over: delete the data first")
     parser.add_argument("--no-console", action="store_true", help="do not start the web console")
     parser.add_argument(
@@ -53,6 +97,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _interrupt(*_: object) -> None:
+    """The first Ctrl-C or SIGTERM stops everything in order; later ones are ignored, not allowed to cut
+    that stop short. A terminal's Ctrl-C reaches us twice under `uv run` (from the terminal, and
+    forwarded by uv)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     raise KeyboardInterrupt
 
 
@@ -68,7 +117,7 @@ def _secret(path: Path, prefix: str) -> str:
     return path.read_text().strip()
 
 
-def _start_kafka(data: Path, stack: ExitStack, brokers: int = 1) -> tuple[str, bool]:
+def _start_kafka(data: Path, stack: ExitStack, brokers: int = 1, port: int = KAFKA_PORT) -> tuple[str, bool]:
     if shutil.which("java") and brokers > 1:
         from autoletter.devstack import kafka
 
@@ -82,7 +131,7 @@ def _start_kafka(data: Path, stack: ExitStack, brokers: int = 1) -> tuple[str, b
         from autoletter.devstack import kafka
 
         say("starting Apache Kafka (KRaft) ...")
-        server = kafka.start(data / "kafka", port=KAFKA_PORT, controller_port=KAFKA_PORT + 1)
+        server = kafka.start(data / "kafka", port=port, controller_port=port + 1)
         stack.callback(server.stop)
         return server.bootstrap, True
     from autoletter.devstack import tansu
@@ -108,10 +157,19 @@ def _wait_ready(name: str, url: str, proc: ServerProcess, timeout: float = 180.0
 
 
 def run(args: argparse.Namespace) -> int:
+    try:
+        return _run(args)
+    except ServerFailed as exc:  # what failed and the tail of its log, not a traceback
+        say(f"could not start: {exc}")
+        return 1
+
+
+def _run(args: argparse.Namespace) -> int:
     # SIGTERM behaves like Ctrl-C: the ExitStack then stops every server started so far, in order.
     signal.signal(signal.SIGTERM, _interrupt)
-    signal.signal(signal.SIGINT, signal.default_int_handler)  # even when started with SIGINT ignored
+    signal.signal(signal.SIGINT, _interrupt)  # even when started with SIGINT ignored
     data: Path = args.dir.resolve()
+    ports = Ports.from_base(args.port_base)
     if args.fresh and data.exists():
         say(f"--fresh: deleting {data}")
         shutil.rmtree(data)
@@ -121,9 +179,9 @@ def run(args: argparse.Namespace) -> int:
         from autoletter.devstack import postgres
 
         say("starting PostgreSQL ...")
-        pg = postgres.start(data / "pgdata", port=POSTGRES_PORT)
+        pg = postgres.start(data / "pgdata", port=ports.postgres)
         stack.callback(pg.stop)
-        bootstrap, durable = _start_kafka(data, stack, args.brokers)
+        bootstrap, durable = _start_kafka(data, stack, args.brokers, ports.kafka)
         if durable:
             say(f"data kept in {data} (use --fresh to start over)")
 
@@ -145,9 +203,10 @@ def run(args: argparse.Namespace) -> int:
             "LETTERS_SPOOL_DIR": str(data / "spool"),
             # After `autoletter clock advance`, a month that ended is noticed within seconds.
             "INVOICING_CLOSE_CHECK_INTERVAL_S": "10",
-            "PAYMENTS_CHECKOUT_SUCCESS_URL": f"http://127.0.0.1:{PORTS['console']}/billing?setup=success",
-            "PAYMENTS_CHECKOUT_CANCEL_URL": f"http://127.0.0.1:{PORTS['console']}/billing?setup=cancelled",
-            "PAYMENTS_PORTAL_RETURN_URL": f"http://127.0.0.1:{PORTS['console']}/billing",
+            "PAYMENTS_CHECKOUT_SUCCESS_URL": f"{ports.url('console')}/billing?setup=success",
+            "PAYMENTS_CHECKOUT_CANCEL_URL": f"{ports.url('console')}/billing?setup=cancelled",
+            "PAYMENTS_PORTAL_RETURN_URL": f"{ports.url('console')}/billing",
+            **ports.env(),
         }
         traces_ui = ""
         if args.tracing:
@@ -163,7 +222,7 @@ def run(args: argparse.Namespace) -> int:
         if real_key.startswith("sk_test_") and os.environ.get("STRIPE_WEBHOOK_SECRET"):
             say(
                 "using real Stripe (test mode) from STRIPE_API_KEY; forward webhooks with "
-                f"`stripe listen --forward-to 127.0.0.1:{PORTS['payments']}/v1/stripe/webhook`"
+                f"`stripe listen --forward-to 127.0.0.1:{ports.http['payments']}/v1/stripe/webhook`"
             )
             env |= {
                 "AUTOLETTER_STRIPE_API_KEY": real_key,
@@ -171,7 +230,7 @@ def run(args: argparse.Namespace) -> int:
             }
         else:
             webhook_secret = _secret(data / "webhook.secret", "whsec_")
-            emulator_url = f"http://127.0.0.1:{EMULATOR_PORT}"
+            emulator_url = f"http://127.0.0.1:{ports.emulator}"
             env |= {
                 "AUTOLETTER_STRIPE_API_BASE": emulator_url,
                 "AUTOLETTER_STRIPE_API_KEY": "sk_test_123",  # stripe-mock, behind the emulator, accepts it
@@ -185,9 +244,9 @@ def run(args: argparse.Namespace) -> int:
                     "-m",
                     "autoletter.stripe_emulator",
                     "--port",
-                    str(EMULATOR_PORT),
+                    str(ports.emulator),
                     "--webhook-url",
-                    f"http://127.0.0.1:{PORTS['payments']}/v1/stripe/webhook",
+                    f"{ports.url('payments')}/v1/stripe/webhook",
                     "--state",
                     str(emulator_state),
                 ],
@@ -221,10 +280,10 @@ def run(args: argparse.Namespace) -> int:
         for name in names:
             service = name.split("-")[0]
             path = "/readyz" if service != "console" else "/"
-            _wait_ready(name, f"http://127.0.0.1:{PORTS[service]}{path}", procs[name])
+            _wait_ready(name, f"{ports.url(service)}{path}", procs[name])
 
         facts = LocalRun(
-            urls={name: f"http://127.0.0.1:{port}" for name, port in PORTS.items()},
+            urls={name: ports.url(name) for name in ports.http},
             kafka_bootstrap_servers=bootstrap,
             kafka_idempotent_producer=durable,
             database_url=pg.url,
@@ -238,12 +297,12 @@ def run(args: argparse.Namespace) -> int:
         print(
             f"""
 AutoLetter is running (logs in {logs}):
-  web console   http://127.0.0.1:{PORTS["console"]}/      sign in as any account id, e.g. demo
-  profile       http://127.0.0.1:{PORTS["profile"]}/docs
-  payments      http://127.0.0.1:{PORTS["payments"]}/docs
-  letters       http://127.0.0.1:{PORTS["letters"]}/docs
-  invoicing     http://127.0.0.1:{PORTS["invoicing"]}/docs
-  stripe        http://127.0.0.1:{EMULATOR_PORT}/_emulator/   (emulator: customers, invoices, webhooks)
+  web console   {ports.url("console")}/      sign in as any account id, e.g. demo
+  profile       {ports.url("profile")}/docs
+  payments      {ports.url("payments")}/docs
+  letters       {ports.url("letters")}/docs
+  invoicing     {ports.url("invoicing")}/docs
+  stripe        http://127.0.0.1:{ports.emulator}/_emulator/   (emulator: customers, invoices, webhooks)
   kafka         {bootstrap}
   postgres      {pg.url}{traces_ui}
 
