@@ -21,9 +21,11 @@ from sqlalchemy import text
 from autoletter.devstack import servers
 from autoletter.invoicing.adapters import ledger_repo
 from autoletter.invoicing.adapters.tables import customers
-from autoletter.invoicing.bootstrap import close_period, create_runtime
+from autoletter.invoicing.bootstrap import bootstrap as wire_invoicing
+from autoletter.invoicing.bootstrap import close_period
 from autoletter.invoicing.settings import InvoicingSettings
 from autoletter.runtime.clock import FrozenClock
+from autoletter.runtime.service import ServiceRuntime
 
 sys.path.insert(0, str(Path(__file__).parent))
 from _results import report
@@ -77,7 +79,7 @@ async def main(account_services: int, rate: float, concurrency: int) -> None:
             close_concurrency=concurrency,
             close_schedule_enabled=False,
         )
-        runtime = create_runtime(settings, FrozenClock(datetime(2026, 12, 2, tzinfo=UTC)))
+        runtime = ServiceRuntime(wire_invoicing(settings, FrozenClock(datetime(2026, 12, 2, tzinfo=UTC))))
         await runtime.prepare()
         rows, accounts = usage_rows(account_services)
         async with runtime.sessions.begin() as session:
@@ -88,7 +90,7 @@ async def main(account_services: int, rate: float, concurrency: int) -> None:
         started, cpu = time.perf_counter(), time.process_time()
         result = await close_period(runtime, "2026-11")
         elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
-        stats = runtime.billing.stats  # type: ignore[attr-defined]
+        stats = runtime.deps.billing.stats
         requests = stats.total_requests
         async with runtime.engine.begin() as conn:
             issued = await conn.scalar(text("SELECT count(*) FROM invoices WHERE state = 'issued'"))

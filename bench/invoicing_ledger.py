@@ -24,8 +24,9 @@ from sqlalchemy import text
 from autoletter.contracts import encode, headers_for, new_event
 from autoletter.contracts.letters import LetterSent
 from autoletter.devstack import servers
-from autoletter.invoicing.bootstrap import create_runtime
+from autoletter.invoicing.bootstrap import bootstrap as wire_invoicing
 from autoletter.invoicing.settings import InvoicingSettings
+from autoletter.runtime.service import ServiceRuntime
 
 sys.path.insert(0, str(Path(__file__).parent))
 from _results import report
@@ -90,7 +91,7 @@ async def raw_consume(bootstrap: str, topic: str, count: int, batch_size: int) -
 
 async def through_service(settings: InvoicingSettings, count: int) -> float:
     """Seconds from the first usage line in the ledger to the last, with the real service consuming."""
-    runtime = create_runtime(settings)
+    runtime = ServiceRuntime(wire_invoicing(settings))
     first = None
     async with runtime.running():
         while True:
@@ -121,7 +122,7 @@ async def main(count: int, batch_size: int) -> None:
             usage_batch_size=batch_size,
             close_schedule_enabled=False,
         )
-        await create_runtime(settings).prepare()  # schema, prices, topics (6 partitions)
+        await ServiceRuntime(wire_invoicing(settings)).prepare()  # schema, prices, topics (6 partitions)
         topic = f"{settings.kafka_topic_prefix}letters.events"
         events = letters(count)
         await produce(bootstrap, topic, events)

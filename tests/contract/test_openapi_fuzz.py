@@ -95,8 +95,8 @@ class Apps:
             "letters": ServiceRuntime(
                 letters.bootstrap(LettersSettings(**common("le"), spool_dir=spool))
             ).create_app(),
-            "invoicing": invoicing.create_app(
-                invoicing.create_runtime(
+            "invoicing": ServiceRuntime(
+                invoicing.bootstrap(
                     InvoicingSettings(
                         **common("in"),
                         stripe_api_key="sk_test_123",
@@ -107,7 +107,7 @@ class Apps:
                     ),
                     schedule=False,
                 )
-            ),
+            ).create_app(),
         }
 
     def drop(self) -> None:

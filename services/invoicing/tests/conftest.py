@@ -14,9 +14,10 @@ from sqlalchemy import text
 from autoletter.contracts import Envelope
 from autoletter.contracts.letters import LetterSent
 from autoletter.contracts.payments import StripeCustomerCreated
-from autoletter.invoicing.bootstrap import InvoicingRuntime, create_runtime
+from autoletter.invoicing.bootstrap import bootstrap
 from autoletter.invoicing.settings import InvoicingSettings
 from autoletter.runtime.clock import FrozenClock
+from autoletter.runtime.service import ServiceRuntime
 
 # importlib mode does not put test directories on sys.path; the helper module sits beside us.
 sys.path.insert(0, str(Path(__file__).parent))
@@ -61,7 +62,7 @@ def fake_stripe() -> FakeStripe:
 class Prepared:
     """A runtime whose schema, topics and prices are in place, driven at the service layer."""
 
-    runtime: InvoicingRuntime
+    runtime: ServiceRuntime
 
     async def deliver(self, *events: Envelope) -> None:
         """Hand events to the handlers in one transaction, as the consumer does for a batch."""
@@ -87,7 +88,7 @@ class Prepared:
 async def _prepared(
     settings: InvoicingSettings, clock: FrozenClock, billing: object
 ) -> AsyncIterator[Prepared]:
-    runtime = create_runtime(settings, clock, billing=billing)  # type: ignore[arg-type]
+    runtime = ServiceRuntime(bootstrap(settings, clock, billing=billing))  # type: ignore[arg-type]
     await runtime.prepare()
     try:
         yield Prepared(runtime)

@@ -41,7 +41,7 @@ async def test_a_dead_runs_lease_lapses_it_shows_interrupted_and_the_next_close_
     prepared: Prepared, fake_stripe: FakeStripe, unique: str
 ) -> None:
     await _usage(prepared, unique)
-    dead = await prepared.runtime.runs.request(Period.parse(PERIOD), "schedule")
+    dead = await prepared.runtime.deps.runs.request(Period.parse(PERIOD), "schedule")
     async with prepared.runtime.sessions.begin() as session:  # what a process did before it died
         assert (await close_lease.take(session, PERIOD, dead, timedelta(seconds=1))).held
         await runs_repo.set_values(session, dead, status="running")
@@ -101,12 +101,12 @@ async def _close_waiting_on_stripe(
     """A close holding its lease, waiting on a Stripe that never answers."""
     await _usage(prepared, unique, accounts=1)
     hanging = Hanging(fake_stripe)
-    prepared.runtime.close._billing = hanging
+    prepared.runtime.deps.close._billing = hanging
     rt = prepared.runtime
     runner = CloseRunner(
         rt.engine,
         rt.sessions,
-        rt.close,
+        rt.deps.close,
         rt.clock,
         lease_ttl=timedelta(seconds=lease_ttl_s),
         lease_renew_every=timedelta(milliseconds=100),

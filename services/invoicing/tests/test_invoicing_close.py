@@ -69,7 +69,7 @@ async def test_an_amount_below_the_minimum_carries_over_then_is_billed(
 ) -> None:
     acct = f"a{unique}"
     await prepared.deliver(customer_created(acct, EARLY), letter_sent(acct, "standard", NOV))  # €0.95
-    prepared.runtime.close._config = prepared.runtime.close._config.__class__(
+    prepared.runtime.deps.close._config = prepared.runtime.deps.close._config.__class__(
         minimum_cents=100, currency="eur", concurrency=2, producer="invoicing"
     )
     november = await close_period(prepared.runtime, "2026-11")
@@ -148,10 +148,10 @@ async def test_a_close_killed_half_way_and_run_again_never_makes_a_second_invoic
             letter_sent(acct, "registered", NOV),
         )
     crashing = CrashAfter(fake_stripe, crash_after, after_sending=after_sending)
-    prepared.runtime.close._billing = crashing
+    prepared.runtime.deps.close._billing = crashing
     await until_crash(close_period(prepared.runtime, "2026-11"))
 
-    prepared.runtime.close._billing = fake_stripe  # the process restarts
+    prepared.runtime.deps.close._billing = fake_stripe  # the process restarts
     result = await close_period(prepared.runtime, "2026-11")
     assert result.failed == 0
 

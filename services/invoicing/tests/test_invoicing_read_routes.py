@@ -11,7 +11,7 @@ import pytest
 from conftest import SECRET, Prepared
 from invoicing_testkit import customer_created, letter_sent
 
-from autoletter.invoicing.bootstrap import close_period, create_app
+from autoletter.invoicing.bootstrap import close_period
 from autoletter.runtime.auth import mint_token
 
 NOV = datetime(2026, 11, 30, 23, 30, tzinfo=UTC)  # already December in Paris: still November's letter
@@ -24,7 +24,7 @@ def auth(account_id: str) -> dict[str, str]:
 
 @pytest.fixture
 async def http(prepared: Prepared) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(prepared.runtime)
+    app = prepared.runtime.create_app()
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://i.test") as client:
         yield client
 

@@ -17,10 +17,11 @@ from sqlalchemy import text
 from autoletter.contracts import new_event
 from autoletter.contracts.invoicing import InvoiceIssued
 from autoletter.contracts.payments import InvoiceVoided, PaymentFailed, PaymentSucceeded
-from autoletter.invoicing.bootstrap import InvoicingRuntime, create_app, create_runtime
+from autoletter.invoicing.bootstrap import bootstrap
 from autoletter.invoicing.settings import InvoicingSettings
 from autoletter.runtime.auth import mint_token
 from autoletter.runtime.clock import FrozenClock
+from autoletter.runtime.service import ServiceRuntime
 from autoletter.runtime.testing import publish, read_events, wait_for
 
 NOV = datetime(2026, 11, 12, 10, tzinfo=UTC)
@@ -28,7 +29,7 @@ NOV = datetime(2026, 11, 12, 10, tzinfo=UTC)
 
 @dataclass
 class Service:
-    runtime: InvoicingRuntime
+    runtime: ServiceRuntime
     client: httpx.AsyncClient
     stripe: FakeStripe
     bootstrap: str
@@ -67,8 +68,8 @@ async def service(database_url: str, kafka_bootstrap: str) -> AsyncIterator[Serv
         graceful_timeout_s=5,
     )
     fake = FakeStripe()
-    runtime = create_runtime(settings, FrozenClock(NOW), billing=fake)
-    app = create_app(runtime)
+    runtime = ServiceRuntime(bootstrap(settings, FrozenClock(NOW), billing=fake))
+    app = runtime.create_app()
     async with runtime.running():
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://invoicing.test") as client:

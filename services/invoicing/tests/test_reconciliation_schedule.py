@@ -4,6 +4,7 @@ runs it, again at every check while a report is unsettled or has differences."""
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 from uuid import uuid4
@@ -42,42 +43,42 @@ async def _closed(prepared: Prepared, period: Period) -> None:
 
 
 async def test_only_closed_periods_are_due_and_a_clean_one_not_again_for_a_day(prepared: Prepared) -> None:
-    runtime = prepared.runtime
-    assert await reconciliation.due_periods(runtime) == []
+    deps = prepared.runtime.deps
+    assert await reconciliation.due_periods(deps) == []
     await _closed(prepared, LAST_MONTH)
-    assert await reconciliation.due_periods(runtime) == [LAST_MONTH]
+    assert await reconciliation.due_periods(deps) == [LAST_MONTH]
 
     fake = RecordingReconciler(prepared, [])
-    runtime.reconciler = fake  # type: ignore[assignment]
-    assert await reconciliation.scheduled_reconciliation(runtime) == 1
+    deps = replace(deps, reconciler=fake)
+    assert await reconciliation.scheduled_reconciliation(deps) == 1
     assert fake.periods == [LAST_MONTH]
-    assert await reconciliation.due_periods(runtime) == []
+    assert await reconciliation.due_periods(deps) == []
 
 
 async def test_a_period_with_differences_is_compared_again_at_the_next_check(prepared: Prepared) -> None:
     await _closed(prepared, LAST_MONTH)
     found = [{"kind": "letter_without_usage", "account_id": "a", "ref": "l", "detail": "sent, no usage line"}]
-    prepared.runtime.reconciler = RecordingReconciler(prepared, found)  # type: ignore[assignment]
-    assert await reconciliation.scheduled_reconciliation(prepared.runtime) == 1
-    assert await reconciliation.due_periods(prepared.runtime) == [LAST_MONTH]
-    await reconciliation.refresh_gauge(prepared.runtime)
+    deps = replace(prepared.runtime.deps, reconciler=RecordingReconciler(prepared, found))
+    assert await reconciliation.scheduled_reconciliation(deps) == 1
+    assert await reconciliation.due_periods(deps) == [LAST_MONTH]
+    await reconciliation.refresh_gauge(deps)
     assert reconciliation.DIFFERENCES.labels("letter_without_usage")._value.get() >= 1
 
 
 async def test_a_replica_that_does_not_get_the_lease_leaves_the_run_to_its_holder(prepared: Prepared) -> None:
     await _closed(prepared, LAST_MONTH)
     fake = RecordingReconciler(prepared, [])
-    prepared.runtime.reconciler = fake  # type: ignore[assignment]
+    deps = replace(prepared.runtime.deps, reconciler=fake)
     holder = uuid4()
     async with prepared.runtime.sessions.begin() as session:
         assert await repo.take_lease(session, reconciliation.DAILY_JOB, holder, timedelta(minutes=5))
         assert not await repo.take_lease(session, reconciliation.DAILY_JOB, uuid4(), timedelta(minutes=5))
-    assert await reconciliation.scheduled_reconciliation(prepared.runtime) == 0
+    assert await reconciliation.scheduled_reconciliation(deps) == 0
     assert fake.periods == []
 
     async with prepared.runtime.sessions.begin() as session:
         await repo.release_lease(session, reconciliation.DAILY_JOB, holder)
-    assert await reconciliation.scheduled_reconciliation(prepared.runtime) == 1
+    assert await reconciliation.scheduled_reconciliation(deps) == 1
 
 
 async def test_a_lapsed_lease_is_taken_over(prepared: Prepared) -> None:
@@ -94,14 +95,14 @@ class FailingReconciler:
 
 async def test_a_failing_pass_is_counted_and_leaves_the_lease_to_the_next_one(prepared: Prepared) -> None:
     await _closed(prepared, LAST_MONTH)
-    prepared.runtime.reconciler = FailingReconciler()  # type: ignore[assignment]
+    deps = replace(prepared.runtime.deps, reconciler=FailingReconciler())
     failed = reconciliation.RUNS.labels("failed")
     before = failed._value.get()
-    task = asyncio.create_task(reconciliation.reconciliation_schedule(prepared.runtime))
+    task = asyncio.create_task(reconciliation.schedule_job(deps).run())
     try:
         await wait_for(lambda: failed._value.get() > before, 10, "the failed pass counted")
     finally:
         task.cancel()
     async with prepared.runtime.sessions.begin() as session:
         assert await repo.take_lease(session, reconciliation.DAILY_JOB, uuid4(), timedelta(minutes=5))
-    assert await reconciliation.due_periods(prepared.runtime) == [LAST_MONTH]  # nothing stored: due
+    assert await reconciliation.due_periods(deps) == [LAST_MONTH]  # nothing stored: due

@@ -10,9 +10,10 @@ from conftest import SECRET
 from invoicing_testkit import FakeStripe, customer_created, letter_sent
 from sqlalchemy import text
 
-from autoletter.invoicing.bootstrap import create_runtime
+from autoletter.invoicing.bootstrap import bootstrap
 from autoletter.invoicing.settings import InvoicingSettings
 from autoletter.runtime.clock import FrozenClock
+from autoletter.runtime.service import ServiceRuntime
 from autoletter.runtime.testing import publish, wait_for
 
 LATE_NOV = datetime(2026, 11, 30, 20, tzinfo=UTC)
@@ -35,7 +36,7 @@ async def test_the_running_service_closes_a_month_that_ended_with_no_request(
     )
     clock = FrozenClock(LATE_NOV)
     fake = FakeStripe()
-    runtime = create_runtime(settings, clock, billing=fake)
+    runtime = ServiceRuntime(bootstrap(settings, clock, billing=fake))
     account = f"a{uuid.uuid4().hex[:8]}"
 
     async def scalar(sql: str) -> object:

@@ -89,12 +89,7 @@ Bootstrap = Callable[[], Service[Any]]
 class ServiceRuntime:
     """Runs one Service: migrations, topics, relay, consumers, jobs, listeners and the HTTP app."""
 
-    def __init__(self, service: Service[Any] | ServiceSettings, /, **legacy: Any) -> None:
-        # TEMPORARY (issue 14): the old keyword form, until the last service moves to `Service`.
-        self._background: tuple[Callable[[Any], Awaitable[None]], ...] = tuple(legacy.pop("background", ()))
-        if not isinstance(service, Service):
-            clock = legacy.pop("clock", None)
-            service = Service(Resources.open(service, clock), None, title="", **legacy)
+    def __init__(self, service: Service[Any]) -> None:
         self.service = service
         self.deps: Any = service.deps  # the service's own Deps
         settings = service.resources.settings
@@ -175,8 +170,6 @@ class ServiceRuntime:
             self._spawn(f"listen-{channel.name}", channel.listen(self.engine))
         for job in self.service.jobs:
             self._spawn(job.name, job.run())
-        for background in self._background:
-            self._spawn(getattr(background, "__name__", "background"), background(self))
         self.ready = True
         log.info("service_started", extra={"settings": self.settings.redacted()})
 
@@ -219,7 +212,7 @@ class ServiceRuntime:
         finally:
             await self.stop()
 
-    def create_app(self, *routers: APIRouter, title: str | None = None) -> FastAPI:
+    def create_app(self) -> FastAPI:
         """The service's FastAPI app: its routes, health, readiness, metrics, errors, lifespan."""
 
         @contextlib.asynccontextmanager
@@ -228,7 +221,7 @@ class ServiceRuntime:
                 yield
 
         # /docs and /redoc from files of a pinned package: they work offline, with no CDN.
-        app = FastAPIOffline(title=title or self.service.title, lifespan=lifespan)
+        app = FastAPIOffline(title=self.service.title, lifespan=lifespan)
         app.state.runtime = self
         app.state.deps = self.deps
         tracing.instrument_app(app)
@@ -245,7 +238,7 @@ class ServiceRuntime:
             return response
 
         app.include_router(health_router())
-        for router in (*self.service.routers, *routers):
+        for router in self.service.routers:
             app.include_router(router)
         return app
 
@@ -306,7 +299,7 @@ def health_router() -> APIRouter:
     return router
 
 
-def serve(bootstrap: Bootstrap | FastAPI, settings: ServiceSettings | None = None) -> None:
+def serve(bootstrap: Bootstrap) -> None:
     """Run one service as a container would: JSON logs, uvicorn on the configured port.
     uvicorn's own graceful shutdown runs the lifespan's stop: consumers, relay flush, connections.
     With `http_reuse_port`, several processes of one service share the port (SO_REUSEPORT: the
@@ -317,12 +310,8 @@ def serve(bootstrap: Bootstrap | FastAPI, settings: ServiceSettings | None = Non
 
     from autoletter.runtime import logs
 
-    if isinstance(bootstrap, FastAPI):  # TEMPORARY (issue 14): the old form, until every service moves
-        assert settings is not None
-        app = bootstrap
-    else:
-        runtime = ServiceRuntime(bootstrap())
-        settings, app = runtime.settings, runtime.create_app()
+    runtime = ServiceRuntime(bootstrap())
+    settings, app = runtime.settings, runtime.create_app()
     logs.configure(settings.service_name, settings.log_level, settings.log_json)
     config = uvicorn.Config(
         app,

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Any, cast
+from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query
 from pydantic import BaseModel, Field
 
 from autoletter.contracts.common import Service
 from autoletter.invoicing.domain.period import InvalidPeriod, Period
+from autoletter.invoicing.entrypoints.deps import DepsDep
 from autoletter.invoicing.handlers import views
 from autoletter.runtime.auth import (
     AccountId,
@@ -21,14 +22,7 @@ from autoletter.runtime.auth import (
 )
 from autoletter.runtime.http import ApiError, error_responses
 
-if TYPE_CHECKING:
-    from autoletter.invoicing.bootstrap import InvoicingRuntime
-
 PERIOD_PATTERN = r"^\d{4}-(0[1-9]|1[0-2])$"
-
-
-def _runtime(request: Request) -> InvoicingRuntime:
-    return cast("InvoicingRuntime", request.app.state.runtime)
 
 
 def _period(text: str) -> Period:
@@ -167,24 +161,22 @@ ops = APIRouter(tags=["invoicing"], route_class=OpsRoute)
 async def get_usage(
     account_id: AccountId,
     principal: CurrentPrincipal,
-    request: Request,
+    deps: DepsDep,
     period: Annotated[str | None, Query(pattern=PERIOD_PATTERN, description="YYYY-MM; default: now")] = None,
 ) -> dict[str, Any]:
     """Letters, sheets and amount sent in a period, per service."""
     authorize_account(principal, account_id)
-    runtime = _runtime(request)
-    month = _period(period) if period else Period.containing(runtime.clock.now())
-    async with runtime.sessions.begin() as session:
-        return await views.usage(session, account_id, month, runtime.settings.currency)
+    month = _period(period) if period else Period.containing(deps.clock.now())
+    async with deps.sessions.begin() as session:
+        return await views.usage(session, account_id, month, deps.settings.currency)
 
 
 @router.get("/v1/prices", response_model=PricesOut, responses=error_responses(401))
-async def get_prices(principal: CurrentPrincipal, request: Request) -> dict[str, Any]:
+async def get_prices(principal: CurrentPrincipal, deps: DepsDep) -> dict[str, Any]:
     """The price list in force now: per service, the letter (first sheet) and each extra sheet, gross."""
-    runtime = _runtime(request)
-    async with runtime.sessions.begin() as session:
-        price_list = await runtime.prices.get(session)
-    return views.prices(price_list, runtime.clock.now())
+    async with deps.sessions.begin() as session:
+        price_list = await deps.prices.get(session)
+    return views.prices(price_list, deps.clock.now())
 
 
 @router.get(
@@ -193,11 +185,11 @@ async def get_prices(principal: CurrentPrincipal, request: Request) -> dict[str,
     responses=error_responses(401, 404, 422),
 )
 async def get_letter_charge(
-    account_id: AccountId, letter_id: UUID, principal: CurrentPrincipal, request: Request
+    account_id: AccountId, letter_id: UUID, principal: CurrentPrincipal, deps: DepsDep
 ) -> dict[str, Any]:
     """What a sent letter costs and its billing period and invoice; 404 until invoicing has recorded it."""
     authorize_account(principal, account_id)
-    async with _runtime(request).sessions.begin() as session:
+    async with deps.sessions.begin() as session:
         found = await views.charge(session, account_id, letter_id)
     if found is None:
         raise ApiError(404, "not_found", "No charge is recorded for this letter (yet).")
@@ -207,12 +199,10 @@ async def get_letter_charge(
 @router.get(
     "/v1/accounts/{account_id}/invoices", response_model=InvoicesOut, responses=error_responses(401, 404, 422)
 )
-async def get_invoices(
-    account_id: AccountId, principal: CurrentPrincipal, request: Request
-) -> dict[str, Any]:
+async def get_invoices(account_id: AccountId, principal: CurrentPrincipal, deps: DepsDep) -> dict[str, Any]:
     """The account's invoices and their states, newest period first."""
     authorize_account(principal, account_id)
-    async with _runtime(request).sessions.begin() as session:
+    async with deps.sessions.begin() as session:
         return await views.invoices(session, account_id)
 
 
@@ -223,21 +213,20 @@ async def get_invoices(
     responses=error_responses(401, 403, 409, 422),
 )
 async def start_billing_run(
-    principal: OpsPrincipal, body: BillingRunRequest, request: Request
+    principal: OpsPrincipal, body: BillingRunRequest, deps: DepsDep
 ) -> dict[str, Any]:
     """Close a period (ops): answers at once with the run to follow."""
-    runtime = _runtime(request)
     period = _period(body.period)
-    if period.end > runtime.clock.now():
+    if period.end > deps.clock.now():
         raise ApiError(409, "period_not_ended", f"{period.label} has not ended yet.", {"period": str(period)})
-    run_id = await runtime.runs.request(period, "ops", requested_by=principal.account_id)
+    run_id = await deps.runs.request(period, "ops", requested_by=principal.account_id)
     return {"run_id": str(run_id), "period": str(period), "status": "pending"}
 
 
 @ops.get("/v1/billing-runs/{run_id}", response_model=RunOut, responses=error_responses(401, 403, 404, 422))
-async def get_billing_run(principal: OpsPrincipal, run_id: UUID, request: Request) -> dict[str, Any]:
+async def get_billing_run(principal: OpsPrincipal, run_id: UUID, deps: DepsDep) -> dict[str, Any]:
     """Progress of a close (ops)."""
-    async with _runtime(request).sessions.begin() as session:
+    async with deps.sessions.begin() as session:
         found = await views.run(session, run_id)
     if found is None:
         raise ApiError(404, "not_found", "No such billing run.")

@@ -3,13 +3,12 @@ daily comparison under a lease, and the `autoletter_reconciliation_differences` 
 
 from __future__ import annotations
 
-import asyncio
-import logging
 from datetime import timedelta
-from typing import TYPE_CHECKING, Annotated, Any, cast
+from functools import partial
+from typing import Annotated, Any
 from uuid import uuid4
 
-from fastapi import APIRouter, Path, Request
+from fastapi import APIRouter, Path
 from prometheus_client import Counter, Gauge
 from pydantic import BaseModel, Field
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -19,18 +18,15 @@ from autoletter.invoicing.adapters.rate_limit import TokenBucket
 from autoletter.invoicing.adapters.reconciliation_sources import ServiceSides, SideUnavailable, StripeInvoices
 from autoletter.invoicing.domain.period import InvalidPeriod, Period
 from autoletter.invoicing.domain.reconciliation import Kind
+from autoletter.invoicing.entrypoints.deps import Deps, DepsDep
 from autoletter.invoicing.handlers.reconcile import Reconciler
 from autoletter.invoicing.settings import InvoicingSettings
 from autoletter.runtime import stripe_api
 from autoletter.runtime.auth import CurrentPrincipal, OpsRoute, require_ops
 from autoletter.runtime.clock import Clock
 from autoletter.runtime.http import ApiError, error_responses
+from autoletter.runtime.jobs import Job
 from autoletter.runtime.reconciliation import OPS_ONLY, PERIOD_PATTERN, PeriodQuery, SideOut, settledness
-
-if TYPE_CHECKING:
-    from autoletter.invoicing.bootstrap import InvoicingRuntime
-
-log = logging.getLogger(__name__)
 
 DIFFERENCES = Gauge(
     "autoletter_reconciliation_differences",
@@ -59,10 +55,6 @@ def build_reconciler(
     client = stripe_api.client(settings.stripe_api_key.get_secret_value(), api_base=settings.stripe_api_base)
     stripe = StripeInvoices(client, TokenBucket(settings.stripe_requests_per_second))
     return Reconciler(sessions, clock, sides, stripe, settings.service_name)
-
-
-def _runtime(request: Request) -> InvoicingRuntime:
-    return cast("InvoicingRuntime", request.app.state.runtime)
 
 
 def _period(text: str) -> Period:
@@ -128,17 +120,14 @@ class ReconcileRequest(BaseModel):
 @router.get(
     "/v1/ops/reconciliation", response_model=InvoicingSideOut, responses=error_responses(401, 403, 422)
 )
-async def invoicing_side(
-    period: PeriodQuery, principal: CurrentPrincipal, request: Request
-) -> dict[str, Any]:
+async def invoicing_side(period: PeriodQuery, principal: CurrentPrincipal, deps: DepsDep) -> dict[str, Any]:
     """Invoicing's side: the usage lines of letters sent in the period, and the period's invoices."""
     require_ops(principal)
-    runtime = _runtime(request)
     month = _period(period)
-    async with runtime.sessions.begin() as session:
+    async with deps.sessions.begin() as session:
         usage = await repo.usage_sent_in(session, month)
         invoices = await repo.invoices_of(session, month) + await repo.recovery_invoices_of(session, month)
-        settled = await settledness(session, runtime.producer_name)
+        settled = await settledness(session, deps.settings.service_name)
     return {
         "service": "invoicing",
         "period": str(month),
@@ -153,21 +142,18 @@ async def invoicing_side(
     response_model=ReportOut,
     responses=error_responses(401, 403, 422, codes={409: "period_not_ended", 503: "side_unavailable"}),
 )
-async def reconcile_now(
-    body: ReconcileRequest, principal: CurrentPrincipal, request: Request
-) -> dict[str, Any]:
+async def reconcile_now(body: ReconcileRequest, principal: CurrentPrincipal, deps: DepsDep) -> dict[str, Any]:
     """Compare every side of an ended period now (`autoletter reconcile`); the report lists differences."""
     require_ops(principal)
-    runtime = _runtime(request)
     month = _period(body.period)
-    if month.end > runtime.clock.now():
+    if month.end > deps.clock.now():
         raise ApiError(409, "period_not_ended", f"{month.label} has not ended yet.", {"period": str(month)})
     try:
-        report = await runtime.reconciler.run(month)
+        report = await deps.reconciler.run(month)
     except SideUnavailable as exc:
         raise ApiError(503, "side_unavailable", f"Cannot reconcile now: {exc}.") from exc
-    await refresh_gauge(runtime)
-    return {**report.as_dict(), "closed": await runtime.runs.completed(month)}
+    await refresh_gauge(deps)
+    return {**report.as_dict(), "closed": await deps.runs.completed(month)}
 
 
 @router.get(
@@ -178,48 +164,37 @@ async def reconcile_now(
 async def last_report(
     period: Annotated[str, Path(pattern=PERIOD_PATTERN, description="The month, YYYY-MM (UTC).")],
     principal: CurrentPrincipal,
-    request: Request,
+    deps: DepsDep,
 ) -> dict[str, Any]:
     """The period's latest stored report (the daily run's or an on-demand one); 404 before any."""
     require_ops(principal)
-    runtime = _runtime(request)
     month = _period(period)
-    async with runtime.sessions.begin() as session:
+    async with deps.sessions.begin() as session:
         found = await repo.report_of(session, month)
     if found is None:
         raise ApiError(404, "not_found", f"{month.label} has not been reconciled yet.")
     return {**found, "checked_at": found["checked_at"].isoformat()}
 
 
-async def refresh_gauge(runtime: InvoicingRuntime) -> None:
-    async with runtime.sessions.begin() as session:
+async def refresh_gauge(deps: Deps) -> None:
+    async with deps.sessions.begin() as session:
         totals = await repo.difference_counts(session)
     for kind in Kind:
         DIFFERENCES.labels(kind.value).set(totals.get(kind.value, 0))
 
 
-async def reconciliation_gauge(runtime: InvoicingRuntime) -> None:
-    """Every replica shows the stored reports' counts, whichever replica made them."""
-    while True:
-        try:
-            await refresh_gauge(runtime)
-        except Exception:
-            log.warning("reconciliation_gauge_failed", exc_info=True)
-        await asyncio.sleep(runtime.settings.metrics_interval_s)
-
-
-async def due_periods(runtime: InvoicingRuntime) -> list[Period]:
+async def due_periods(deps: Deps) -> list[Period]:
     """The two latest closed periods (late letters land on the next one) not reconciled for a day, or
     whose last report was unsettled or had differences: those are checked again at every check, so
     a difference that was only a delay (a webhook in flight) clears within one check interval."""
-    now = runtime.clock.now()
-    every = timedelta(seconds=runtime.settings.reconciliation_every_s)
+    now = deps.clock.now()
+    every = timedelta(seconds=deps.settings.reconciliation_every_s)
     last_month = Period.containing(now).previous()
     due = []
     for period in (last_month, last_month.previous()):
-        if not await runtime.runs.completed(period):
+        if not await deps.runs.completed(period):
             continue
-        async with runtime.sessions.begin() as session:
+        async with deps.sessions.begin() as session:
             last = await repo.report_of(session, period)
         if (
             last is None
@@ -231,31 +206,35 @@ async def due_periods(runtime: InvoicingRuntime) -> list[Period]:
     return due
 
 
-async def scheduled_reconciliation(runtime: InvoicingRuntime) -> int:
+async def scheduled_reconciliation(deps: Deps) -> int:
     """Reconcile the due periods if this replica gets the daily lease; how many were reconciled."""
-    periods = await due_periods(runtime)
+    periods = await due_periods(deps)
     if not periods:
         return 0
     run_id = uuid4()
-    async with runtime.sessions.begin() as session:
+    async with deps.sessions.begin() as session:
         if not await repo.take_lease(session, DAILY_JOB, run_id, LEASE_TTL):
             return 0
     try:
         for period in periods:
-            await runtime.reconciler.run(period)
+            await deps.reconciler.run(period)
     finally:
-        async with runtime.sessions.begin() as session:
+        async with deps.sessions.begin() as session:
             await repo.release_lease(session, DAILY_JOB, run_id)
-    await refresh_gauge(runtime)
+    await refresh_gauge(deps)
     return len(periods)
 
 
-async def reconciliation_schedule(runtime: InvoicingRuntime) -> None:
-    while runtime.settings.reconciliation_schedule_enabled:
-        try:
-            if await scheduled_reconciliation(runtime):
-                RUNS.labels("ok").inc()
-        except Exception:
-            RUNS.labels("failed").inc()  # a pass that keeps failing alerts (ReconciliationFailing)
-            log.exception("scheduled_reconciliation_failed")  # the next check tries again
-        await asyncio.sleep(runtime.settings.reconciliation_check_interval_s)
+async def scheduled_pass(deps: Deps) -> None:
+    """The daily job's step, counted ok or failed (failing again and again alerts)."""
+    try:
+        if await scheduled_reconciliation(deps):
+            RUNS.labels("ok").inc()
+    except Exception:
+        RUNS.labels("failed").inc()
+        raise  # logged by the job; the next check tries again
+
+
+def schedule_job(deps: Deps) -> Job:
+    """The daily reconciliation, checked every `reconciliation_check_interval_s`."""
+    return Job("reconciliation", partial(scheduled_pass, deps), deps.settings.reconciliation_check_interval_s)
