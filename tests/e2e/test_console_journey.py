@@ -159,6 +159,16 @@ async def activate_standard(page: Page) -> None:
 
 
 async def send_letter(page: Page, pdf: Path) -> str:
+    letter_id = await submit_letter(page, pdf)
+    row = page.locator(f"tr[data-letter='{letter_id}']")
+    # Accepted (or held as status_pending while letters catches up on the activation), then sent.
+    await expect(row.locator(".pill")).to_have_attribute("data-status", ACCEPTED_OR_LATER)
+    await reload_until(page, lambda: visible(row.locator(".pill[data-status='sent']")), 60, "the letter sent")
+    return letter_id
+
+
+async def submit_letter(page: Page, pdf: Path) -> str:
+    """Fill in the Letters form for the standard service and send it; returns the new letter's id."""
     await nav(page, "Letters")
     recipient = j.RECIPIENT
     await page.locator("input[name='service'][value='standard']").check()
@@ -171,12 +181,7 @@ async def send_letter(page: Page, pdf: Path) -> str:
     await page.locator("input[name='document']").set_input_files(str(pdf))
     await page.get_by_role("button", name="Send letter").click()
     await page.wait_for_url("**/letters?sent=*")
-    letter_id = page.url.rsplit("sent=", 1)[1]
-    row = page.locator(f"tr[data-letter='{letter_id}']")
-    # Accepted (or held as status_pending while letters catches up on the activation), then sent.
-    await expect(row.locator(".pill")).to_have_attribute("data-status", ACCEPTED_OR_LATER)
-    await reload_until(page, lambda: visible(row.locator(".pill[data-status='sent']")), 60, "the letter sent")
-    return letter_id
+    return page.url.rsplit("sent=", 1)[1]
 
 
 async def test_customer_signs_up_adds_a_card_and_sends_a_letter_in_the_console(
