@@ -263,6 +263,7 @@ async def _walk(walkthrough: Walkthrough, tab: Page, dev: ServerProcess, said: s
     _both_clocks_a_month_ahead(await walkthrough.run(CLOCK_SHOW))
 
     # "Change the payment method" → a working card → the invoice is paid, standard active, the letter out.
+    # (The portal needs the emulator to know the customer; the payment needs it to know the invoice.)
     await sign_in(tab, console, "demo")
     await _card_in_the_portal(tab, system, j.GOOD_CARD)
     await reload_until(
