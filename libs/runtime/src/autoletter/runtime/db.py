@@ -5,9 +5,11 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Iterable
+from typing import Any
 
 from sqlalchemy import ColumnElement, func, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.util.concurrency import await_
 
 _SCHEMA = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 
@@ -22,13 +24,27 @@ def check_schema_name(schema: str) -> str:
 def create_engine(url: str, schema: str, *, pool_size: int = 10) -> AsyncEngine:
     """An asyncpg engine whose connections see the service schema first."""
     check_schema_name(schema)
-    return create_async_engine(
+    engine = create_async_engine(
         url,
         pool_size=pool_size,
         max_overflow=pool_size,
         pool_pre_ping=True,
         connect_args={"server_settings": {"search_path": f"{schema},public"}},
     )
+    engine.sync_engine.dialect.do_ping = _ping  # type: ignore[method-assign]
+    return engine
+
+
+def _ping(dbapi_connection: Any) -> bool:
+    """The pre-ping of a pooled connection in one round trip. SQLAlchemy's asyncpg ping wraps `;` in
+    BEGIN … ROLLBACK (for pgbouncer's transaction mode, which we do not use): three round trips on
+    every checkout, 19 % of a monthly close's CPU (issue 21). Errors are translated as SQLAlchemy's
+    own ping translates them, so a dead connection is still replaced."""
+    try:
+        await_(dbapi_connection._connection.fetchrow(";"))
+    except Exception as error:
+        dbapi_connection._handle_exception(error)
+    return True
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:

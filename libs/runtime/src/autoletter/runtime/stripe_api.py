@@ -24,16 +24,14 @@ TIMEOUT_S = 80.0
 
 
 class _AioHttpClient(stripe.AIOHTTPClient):
-    """stripe-python's aiohttp client with one session per event loop, closed when that loop shuts down
-    (asyncio.run and uvicorn cancel the loop's tasks): nothing is left unclosed at exit, and a client
-    used from a second loop (a CLI command after another) gets a session of its own."""
+    """stripe-python's aiohttp client with one session per event loop, closed when the client is
+    garbage-collected or its loop shuts down (asyncio.run and uvicorn cancel the loop's tasks): nothing
+    is left unclosed, and a client used from a second loop (a CLI command after another) gets a
+    session of its own."""
 
     def __init__(self) -> None:
         super().__init__(timeout=aiohttp.ClientTimeout(total=TIMEOUT_S))
-        self._sessions: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Any] = (
-            weakref.WeakKeyDictionary()
-        )
-        self._closers: set[asyncio.Task[None]] = set()
+        self._sessions = weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, Any]()
 
     @property
     def _session(self) -> Any:
@@ -43,17 +41,32 @@ class _AioHttpClient(stripe.AIOHTTPClient):
             self._cached_session = None
             session = super()._session  # stripe-python's session: its CA bundle and connector
             self._sessions[loop] = session
-            closer = loop.create_task(_close_at_shutdown(session), name="stripe-http-session")
-            self._closers.add(closer)
-            closer.add_done_callback(self._closers.discard)
+            unused = asyncio.Event()
+            closer = loop.create_task(_close_when(unused, session), name="stripe-http-session")
+            _CLOSERS.add(closer)
+            closer.add_done_callback(_CLOSERS.discard)
+            weakref.finalize(self, _wake, loop, unused)
         return session
 
 
-async def _close_at_shutdown(session: aiohttp.ClientSession) -> None:
+#: The pending closers (the loop keeps only weak references to its tasks).
+_CLOSERS: set[asyncio.Task[None]] = set()
+
+
+def _wake(loop: asyncio.AbstractEventLoop, event: asyncio.Event) -> None:
+    if not loop.is_closed():
+        loop.call_soon_threadsafe(event.set)
+
+
+async def _close_when(unused: asyncio.Event, session: aiohttp.ClientSession) -> None:
     try:
-        await asyncio.Event().wait()
-    finally:
+        await unused.wait()
+    except GeneratorExit:
+        return  # destroyed along with a loop that was closed without cancelling it: nothing to await
+    except asyncio.CancelledError:
         await session.close()
+        raise
+    await session.close()
 
 
 def client(api_key: str, *, api_base: str | None = None, max_network_retries: int = 3) -> stripe.StripeClient:

@@ -86,7 +86,10 @@ async def take_usage(
     ]
 
 
-async def insert_invoice(session: AsyncSession, row: Mapping[str, Any], lines: Sequence[InvoiceLine]) -> None:
+async def insert_invoice(
+    session: AsyncSession, row: Mapping[str, Any], lines: Sequence[InvoiceLine]
+) -> list[StoredLine]:
+    """Insert the invoice and its lines; the lines as stored (what lines_of would read back)."""
     await session.execute(invoices.insert().values(**row))
     await session.execute(
         invoice_lines.insert(),
@@ -104,6 +107,10 @@ async def insert_invoice(session: AsyncSession, row: Mapping[str, Any], lines: S
             for n, line in enumerate(lines, start=1)
         ],
     )
+    return [
+        StoredLine(n, line.key, line.description, line.amount_cents, line.period, None)
+        for n, line in enumerate(lines, start=1)
+    ]
 
 
 async def get(session: AsyncSession, invoice_id: UUID, *, for_update: bool = False) -> Any | None:

@@ -11,6 +11,8 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass, field
+from types import SimpleNamespace
+from typing import Any
 from uuid import UUID, uuid4
 
 from sqlalchemy.exc import IntegrityError
@@ -61,6 +63,15 @@ class _CarryOver(Exception):
 Job = UUID | Candidate
 
 
+@dataclass(frozen=True)
+class Planned:
+    """An invoice just planned: its row and lines as written, so driving it reads nothing back."""
+
+    invoice_id: UUID
+    row: Any
+    lines: list[invoice_repo.StoredLine]
+
+
 class PeriodClose:
     """Closes periods through a Stripe adapter; the caller holds the period lock."""
 
@@ -107,11 +118,11 @@ class PeriodClose:
             if isinstance(job, UUID):
                 issued = await self.drive(job, fresh=False)
             else:
-                invoice_id = await self.plan(period, job, run_id)
-                if invoice_id is None:
+                planned = await self.plan(period, job, run_id)
+                if planned is None:
                     progress.carried_over += 1
                     return
-                issued = await self.drive(invoice_id, fresh=True)
+                issued = await self.drive(planned.invoice_id, fresh=True, planned=planned)
         except Exception as exc:  # one invoice failing must not stop the others; a re-run resumes it
             progress.failed += 1
             if len(progress.errors) < 20:
@@ -121,7 +132,7 @@ class PeriodClose:
         if issued:
             progress.issued += 1
 
-    async def plan(self, period: Period, candidate: Candidate, run_id: UUID) -> UUID | None:
+    async def plan(self, period: Period, candidate: Candidate, run_id: UUID) -> Planned | None:
         """Our invoice row, its lines and the usage it bills, in one transaction; None = carried over."""
         invoice_id = uuid4()
         now = self._clock.now()
@@ -150,20 +161,24 @@ class PeriodClose:
                     "created_at": now,
                     "updated_at": now,
                 }
-                await invoice_repo.insert_invoice(session, row, lines)
+                stored = await invoice_repo.insert_invoice(session, row, lines)
         except _CarryOver:
             return None
         except IntegrityError:
             # The account-service got its invoice for this period meanwhile: nothing to plan.
             log.info("close_plan_conflict")
             return None
-        return invoice_id
+        return Planned(invoice_id, SimpleNamespace(**row, stripe_invoice_id=None), stored)
 
-    async def drive(self, invoice_id: UUID, *, fresh: bool) -> bool:
-        """Take one invoice as far as issued. ``fresh``: planned in this run, nothing in Stripe yet."""
-        async with self._sessions.begin() as session:
-            row = await invoice_repo.get(session, invoice_id)
-            lines = await invoice_repo.lines_of(session, invoice_id)
+    async def drive(self, invoice_id: UUID, *, fresh: bool, planned: Planned | None = None) -> bool:
+        """Take one invoice as far as issued. ``fresh``: planned in this run, nothing in Stripe yet;
+        ``planned``: its row and lines as just written (one transaction fewer per invoice)."""
+        if planned is not None:
+            row, lines = planned.row, planned.lines
+        else:
+            async with self._sessions.begin() as session:
+                row = await invoice_repo.get(session, invoice_id)
+                lines = await invoice_repo.lines_of(session, invoice_id)
         if row is None or InvoiceState(row.state) not in UNFINISHED:
             return False
         draft = DraftRequest(
