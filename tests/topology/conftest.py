@@ -50,12 +50,14 @@ def replicated_system(
 
 
 @pytest.fixture
-async def replicated(replicated_system: System, kafka_cluster: kafka.KafkaCluster) -> System:
+async def replicated(request: pytest.FixtureRequest, kafka_cluster: kafka.KafkaCluster) -> System:
     """The replicated system on a whole cluster: a broker an earlier test killed is started again, and
-    the test begins once every partition's replicas are back in sync."""
+    the test begins once every partition's replicas are back in sync. The system starts (once) only
+    then, so its topics get their three replicas."""
     kafka_cluster.revive()
     await wait_for(lambda: _in_sync(kafka_cluster.bootstrap), 120, "every partition's replicas in sync")
-    return replicated_system
+    system: System = request.getfixturevalue("replicated_system")
+    return system
 
 
 async def _in_sync(bootstrap: str) -> bool:
