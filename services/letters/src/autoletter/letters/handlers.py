@@ -6,7 +6,6 @@ take `repository.lock` first, so one account's decisions never race, whatever re
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -24,7 +23,7 @@ from autoletter.contracts.letters import (
     LetterReason,
     LetterRejected,
 )
-from autoletter.contracts.payments import PaymentFailed, ServiceStatusChanged
+from autoletter.contracts.payments import ServiceStatusChanged
 from autoletter.letters.adapters import documents, queries
 from autoletter.letters.adapters import repository as repo
 from autoletter.letters.adapters.documents import StoredDocument
@@ -34,8 +33,6 @@ from autoletter.letters.submission import DocumentRules, LetterRequest, Upload
 from autoletter.runtime import outbox, tracing
 from autoletter.runtime.clock import Clock
 from autoletter.runtime.notify import Channel
-
-log = logging.getLogger(__name__)
 
 _EVENTS: Mapping[LetterStatus, type[Envelope]] = {
     LetterStatus.HELD: LetterHeld,
@@ -197,11 +194,6 @@ async def on_service_status_changed(
     now = ctx.clock.now()
     transitions = decisions.on_status_changed(copy, open_letters, now, ctx.limits)
     await _apply(session, ctx, account_id, service, transitions, correlations, event.event_id, now)
-
-
-async def on_payment_failed(session: AsyncSession, ctx: LettersContext, event: PaymentFailed) -> None:
-    """SAMPLE (issue 14): a failed payment is only logged; the status change that follows holds letters."""
-    log.info("payment_failed_seen", extra={"account_id": event.account_id, "final": event.final})
 
 
 async def cancel_letter(session: AsyncSession, ctx: LettersContext, account_id: str, letter_id: UUID) -> None:

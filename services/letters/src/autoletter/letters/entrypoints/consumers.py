@@ -7,7 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from autoletter.contracts import CONSUMER_GROUPS
 from autoletter.contracts.letters import SendLetter
-from autoletter.contracts.payments import PaymentFailed, ServiceStatusChanged
+from autoletter.contracts.payments import ServiceStatusChanged
 from autoletter.letters import handlers
 from autoletter.letters.adapters.pdf import InvalidDocument
 from autoletter.letters.handlers import IdempotencyKeyReused, LettersContext
@@ -63,9 +63,6 @@ def subscriptions(ctx: LettersContext) -> list[Subscription]:
                 f"idempotency_key_reused: command_id {command.command_id} came with another body"
             ) from exc
 
-    async def on_payment_failed(session: AsyncSession, event: PaymentFailed) -> None:
-        await handlers.on_payment_failed(session, ctx, event)
-
     def _request(command: SendLetter) -> LetterRequest:
         recipient = RecipientIn.model_validate(command.recipient.model_dump())
         if command.document_ref is not None:
@@ -74,6 +71,6 @@ def subscriptions(ctx: LettersContext) -> list[Subscription]:
         return prepare(command.service, recipient, document, ctx.rules)
 
     return [
-        subscribe(STATUS, on(ServiceStatusChanged, on_status), on(PaymentFailed, on_payment_failed)),
+        subscribe(STATUS, on(ServiceStatusChanged, on_status)),
         subscribe(REQUESTS, on(SendLetter, on_send_letter)),
     ]
