@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import os
 import random
 import signal
 import sys
@@ -47,14 +46,12 @@ from system import System, body, running_system
 from autoletter.contracts import new_event
 from autoletter.contracts.letters import SendLetter
 from autoletter.devstack.kafka import KafkaCluster, KafkaServer
-from autoletter.devstack.process import ServerProcess
+from autoletter.devstack.process import ServerFailed
 from autoletter.runtime.testing import publish, read_all, wait_for
 
 T = TypeVar("T")
 SERVICES = ("standard", "registered")
 BROKER = "broker"
-#: What each broker logs once it serves again (as autoletter.devstack.kafka waits for at start).
-BROKER_READY = "Kafka Server started"
 COMMAND_BATCH = 20
 DOCUMENT = j.pdf()
 FINAL_STATES = {"payment_failed", "uncollectible"}  # a declined invoice once Stripe gave up
@@ -111,6 +108,8 @@ class Figures:
     accounts: int = 0
     declining_accounts: int = 0
     kills: list[str] = field(default_factory=list)
+    #: Processes that exited while being started again (e.g. a broker was down) and were restarted.
+    crashed_at_start: list[str] = field(default_factory=list)
     timings: dict[str, float] = field(default_factory=dict)
     reconciliation: dict[str, Any] = field(default_factory=dict)
 
@@ -121,6 +120,8 @@ class Figures:
             f"letters {self.letters} ({self.by_http} by HTTP, {self.by_command} by SendLetter) across "
             f"{self.accounts} accounts ({self.declining_accounts} with a declining card)",
             f"kills {len(self.kills)} (brokers {brokers}): {', '.join(self.kills)}",
+            f"processes that exited while starting again: {len(self.crashed_at_start)} "
+            f"{self.crashed_at_start or ''}",
             *(f"{name}: {seconds:.1f} s" for name, seconds in self.timings.items()),
             f"reconciliation: {len(self.reconciliation.get('differences', []))} differences, "
             f"checked {self.reconciliation.get('checked')}",
@@ -187,13 +188,23 @@ class Chaos:
             done, self.recoveries = self.recoveries, []
             await asyncio.gather(*done)
 
-    async def _process_back(self, name: str, outage: float) -> None:
+    async def _process_back(self, name: str, outage: float, attempts: int = 5) -> None:
+        """Start the process again, as a supervisor would, again if it exits while starting (a
+        process that starts while a broker is down can fail its startup: counted and reported)."""
         await asyncio.sleep(outage)  # the fault's length: the sibling serves alone meanwhile
-        await asyncio.to_thread(self.system.start_again, name)
-        process = self.system.processes[name]  # the shared port may answer from the sibling
-        await asyncio.to_thread(
-            process.wait_until, partial(process.log_contains, "service_started"), 240, "started"
-        )
+        for attempt in range(1, attempts + 1):
+            try:
+                await asyncio.to_thread(self.system.start_again, name)
+                process = self.system.processes[name]  # the shared port may answer from the sibling
+                await asyncio.to_thread(
+                    process.wait_until, partial(process.log_contains, "service_started"), 240, "started"
+                )
+                break
+            except ServerFailed as exc:
+                if attempt == attempts or self.system.processes[name].proc.poll() is None:
+                    raise  # not a crash at startup, or crashing over and over
+                self.figures.crashed_at_start.append(name)
+                say(f"{name} exited while starting, started again: {_last_error(exc)}")
         say(f"{name} back")
 
     async def _broker_back(self, node: KafkaServer) -> None:
@@ -201,11 +212,10 @@ class Chaos:
         wait until it is in every in-sync replica set again: only then may another broker die."""
         node_id = self.cluster.nodes.index(node) + 1
         await wait_for(lambda: _live(self.cluster, node_id, False), 180, f"node {node_id} fenced")
-        old = node.process
-        node.process = await asyncio.to_thread(_restart, old)
+        await asyncio.to_thread(self.cluster.revive, 240)
         await wait_for(lambda: _live(self.cluster, node_id, True), 180, f"node {node_id} back")
         await wait_for(lambda: in_sync(self.cluster), 300, "every partition's replicas in sync")
-        say(f"{old.name} back, replicas in sync")
+        say(f"{node.process.name} back, replicas in sync")
 
     async def harass(self, work: Awaitable[T], kills: int, services: tuple[str, ...]) -> T:
         """Run `work` while killing up to `kills` victims at random moments; stop killing when it ends."""
@@ -219,11 +229,10 @@ class Chaos:
         return await task
 
 
-def _restart(old: ServerProcess) -> ServerProcess:
-    """The same broker again: same command, configuration, data directory and log."""
-    process = ServerProcess(old.name, list(old.proc.args), old.log_path, open_files=True)  # type: ignore[arg-type]
-    process.wait_until(partial(process.log_contains, BROKER_READY), 240, "started")
-    return process
+def _last_error(exc: ServerFailed) -> str:
+    """The end of the last line of the crashed process's log tail that names an error."""
+    errors = [line for line in str(exc).splitlines() if "Error" in line]
+    return errors[-1][-200:] if errors else str(exc).splitlines()[0]
 
 
 @contextlib.asynccontextmanager
@@ -602,27 +611,14 @@ async def soak_on_new_system(
     work: Path, database_url: str, cluster: KafkaCluster, stripe_api_base: str, plan: Plan
 ) -> Figures:
     """The system started afresh (two processes per service) on the cluster, soaked, stopped."""
-    with (
-        _environment(AUTOLETTER_KAFKA_REPLICATION_FACTOR=str(len(cluster.nodes))),
-        running_system(work, database_url, cluster.bootstrap, stripe_api_base, replicas=2) as system,
-    ):
+    # Topics with a replica on each broker, as in production (DESIGN §10): one broker down loses none.
+    settings = {"AUTOLETTER_KAFKA_REPLICATION_FACTOR": str(len(cluster.nodes))}
+    await asyncio.to_thread(cluster.revive)  # a broker an earlier test killed
+    await wait_for(lambda: in_sync(cluster), 300, "every partition's replicas in sync before the soak")
+    with running_system(
+        work, database_url, cluster.bootstrap, stripe_api_base, replicas=2, settings=settings
+    ) as system:
         return await soak(system, cluster, plan)
-
-
-@contextlib.contextmanager
-def _environment(**values: str) -> Iterator[None]:
-    """Settings for every service process started meanwhile (they inherit this environment),
-    restarts included: here, topics created with a replica on each broker, as in production."""
-    before = {name: os.environ.get(name) for name in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for name, value in before.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
 
 
 def seed_from(given: str | None) -> int:
