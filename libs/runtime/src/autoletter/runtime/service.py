@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Annotated, Any, Generic, TypeVar
 
 from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.errors import KafkaError
 from fastapi import APIRouter, Depends, FastAPI, Request, Response
 from fastapi.responses import JSONResponse, PlainTextResponse
 from fastapi_offline import FastAPIOffline
@@ -137,6 +138,27 @@ class ServiceRuntime:
         await migrations.upgrade(
             self.settings.database_url.get_secret_value(), self.settings.database_schema, self.migrations
         )
+        await self._provision_topics()
+        for step in self.service.prepare:
+            await step()
+
+    async def _provision_topics(self) -> None:
+        """The topics this service uses, once Kafka answers: a replica started while a broker is down
+        or the cluster is still electing waits (not ready) instead of exiting."""
+        delay = 0.5
+        while True:
+            try:
+                return await self._provision_topics_once()
+            except KafkaError as exc:
+                if not exc.retriable:
+                    raise
+                log.warning(
+                    "kafka_not_ready_at_start", extra={"error": type(exc).__name__, "retry_in_s": delay}
+                )
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, 10.0)
+
+    async def _provision_topics_once(self) -> None:
         admin = AIOKafkaAdminClient(**connection_options(self.settings, f"{self.producer_name}-admin"))
         await admin.start()
         try:
@@ -148,8 +170,6 @@ class ServiceRuntime:
             )
         finally:
             await admin.close()
-        for step in self.service.prepare:
-            await step()
 
     async def start(self) -> None:
         await self.prepare()
