@@ -16,8 +16,10 @@ import os
 import random
 import re
 import shlex
+import shutil
 import signal
 import socket
+import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -176,7 +178,9 @@ def walkthrough(tmp_path: Path) -> Iterator[Walkthrough]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("AUTOLETTER_")}
     if "AUTOLETTER_CACHE_DIR" in os.environ:  # where the Kafka jars were fetched
         env["AUTOLETTER_CACHE_DIR"] = os.environ["AUTOLETTER_CACHE_DIR"]
-    data = tmp_path / "dev"
+    # Not under tmp_path: pytest resets /tmp/pytest-of-<user> to mode 0700 whenever a session starts,
+    # and PostgreSQL, run as its own user when we are root, then loses its data directory.
+    data = Path(tempfile.mkdtemp(prefix="autoletter-readme-")) / "dev"
     env |= {
         "AUTOLETTER_DEV_DIR": str(data),
         "AUTOLETTER_DEV_PORT_BASE": str(free_port_base()),
@@ -186,6 +190,14 @@ def walkthrough(tmp_path: Path) -> Iterator[Walkthrough]:
     yield terminal
     for proc in terminal.started:  # a failed test still stops what it started, as Ctrl-C would
         proc.stop(timeout=90, sig=signal.SIGINT)
+    deadline = time.monotonic() + 90
+    while not all(_ended(p) for p in terminal.started) and time.monotonic() < deadline:
+        time.sleep(0.5)  # `uv run` returns before its child has stopped the servers (see stop())
+    shutil.rmtree(data.parent, ignore_errors=True)
+
+
+def _ended(proc: ServerProcess) -> bool:
+    return proc.log_contains(STOPPED) or proc.log_contains("autoletter dev: could not start")
 
 
 @pytest.mark.timeout(900)  # two starts of the whole local run, each up to START_TIMEOUT_S
