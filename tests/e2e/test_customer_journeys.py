@@ -190,9 +190,14 @@ async def test_one_letter_is_one_trace_from_submission_to_its_usage_line(system:
     assert usage is not None and usage.kind == CONSUMER
     assert usage.attributes["messaging.system"] == "kafka"
     await wait_for(lambda: submission_in(system, usage.trace_id) is not None, 30, "the submission span")
+    # The dispatch, in the same trace. Its span is exported in another batch than the request's, so
+    # it may arrive after it.
+    await wait_for(lambda: dispatch_in(system, usage.trace_id), 30, "the dispatch span in the letter's trace")
+
+
+def dispatch_in(system: System, trace_id: str) -> bool:
     assert system.traces is not None
-    names = {(s.service, s.name) for s in system.traces.trace(usage.trace_id)}
-    assert ("letters", "send letter") in names  # the dispatch, in the same trace
+    return any((s.service, s.name) == ("letters", "send letter") for s in system.traces.trace(trace_id))
 
 
 async def test_a_held_letter_released_later_stays_in_its_trace_and_links_the_release(system: System) -> None:
@@ -216,10 +221,23 @@ async def test_a_held_letter_released_later_stays_in_its_trace_and_links_the_rel
     assert usage is not None
     await wait_for(lambda: submission_in(system, usage.trace_id) is not None, 30, "the submission span")
     assert system.traces is not None
-    released = [s for s in system.traces.trace(usage.trace_id) if s.name == "letter accepted"]
-    assert len(released) == 1, [s.name for s in system.traces.trace(usage.trace_id)]
-    [(linked_trace, _)] = released[0].links
+    traces = system.traces
+
+    def released() -> list[ReceivedSpan]:
+        return [s for s in traces.trace(usage.trace_id) if s.name == "letter accepted"]
+
+    # Each process exports its spans in its own batches: wait for each span rather than assume order.
+    await wait_for(lambda: bool(released()), 30, "the release span in the letter's trace")
+    assert len(released()) == 1, [s.name for s in traces.trace(usage.trace_id)]
+    [(linked_trace, _)] = released()[0].links
     assert linked_trace != usage.trace_id  # the release happened in the profile request's trace
-    release = system.traces.trace(linked_trace)
-    assert any(s.service == "letters" and s.kind == CONSUMER for s in release)
-    assert any(s.service == "profile" and s.kind == SERVER for s in release)
+    await wait_for(
+        lambda: any(s.service == "letters" and s.kind == CONSUMER for s in traces.trace(linked_trace)),
+        30,
+        "letters' consumer span in the release's trace",
+    )
+    await wait_for(
+        lambda: any(s.service == "profile" and s.kind == SERVER for s in traces.trace(linked_trace)),
+        30,
+        "profile's request span in the release's trace",
+    )
