@@ -80,8 +80,14 @@ async def through_outbox(bootstrap: str, database_url: str, events: list, split:
     effects_rt = rt
     child = None
     if split:
+        resources = Resources.open(cfg)
         only_publishes = Service(
-            Resources.open(cfg), None, sample.MIGRATIONS, "sample", publishes=[TOPICS["letters.events"]]
+            resources,
+            None,
+            sample.MIGRATIONS,
+            "sample",
+            units=resources.units(),
+            publishes=[TOPICS["letters.events"]],
         )
         rt = ServiceRuntime(only_publishes)
         effects_rt = sample.runtime(consumer_cfg, batch_size=500, bulk=True)

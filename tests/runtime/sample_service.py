@@ -16,6 +16,7 @@ from autoletter.runtime import outbox
 from autoletter.runtime.consumer import Subscription
 from autoletter.runtime.service import Resources, Service, ServiceRuntime
 from autoletter.runtime.settings import ServiceSettings
+from autoletter.runtime.uow import SqlUnitOfWork
 from autoletter.runtime.waiting import RetryPolicy
 
 MIGRATIONS = Path(__file__).parent / "sample_migrations"
@@ -37,17 +38,17 @@ def settings(database_url: str, schema: str, bootstrap: str, prefix: str, **extr
     )
 
 
-async def record_effect(session: AsyncSession, event: Any) -> None:
+async def record_effect(uow: SqlUnitOfWork[Any], event: Any) -> None:
     """The effect of a message: one row in `effects`."""
-    await session.execute(
+    await uow.session.execute(
         text("INSERT INTO effects (event_id, account_id, note) VALUES (:e, :a, :n)"),
         {"e": event.event_id, "a": event.account_id, "n": event.event_type},
     )
 
 
-async def record_effects(session: AsyncSession, events: list[Any]) -> None:
+async def record_effects(uow: SqlUnitOfWork[Any], events: list[Any]) -> None:
     """The effect of a batch: one row each, in one round trip."""
-    await session.execute(
+    await uow.session.execute(
         text("INSERT INTO effects (event_id, account_id, note) VALUES (:e, :a, :n)"),
         [{"e": e.event_id, "a": e.account_id, "n": e.event_type} for e in events],
     )
@@ -78,12 +79,14 @@ def runtime(
             batch_size=batch_size,
             isolation_level=isolation_level,
         )
+    resources = Resources.open(cfg)
     return ServiceRuntime(
         Service(
-            Resources.open(cfg),
+            resources,
             None,
             migrations=MIGRATIONS,
             title="sample",
+            units=resources.units(lambda session: None),
             subscriptions=[sub],
             retry=retry or RetryPolicy(attempts=3, first_delay=0.05),
         )

@@ -128,11 +128,11 @@ async def test_a_failing_message_is_retried_and_processed_not_skipped(
 ) -> None:
     failures = {"left": 2}
 
-    async def flaky(session: Any, event: Any) -> None:
+    async def flaky(uow: Any, event: Any) -> None:
         if event.sheets == 7 and failures["left"] > 0:
             failures["left"] -= 1
             raise ConnectionError("the dispatch backend blinked")
-        await sample.record_effect(session, event)
+        await sample.record_effect(uow, event)
 
     rt = sample.runtime(cfg, handler=flaky)
     async with rt.running():
@@ -169,10 +169,10 @@ async def test_replaying_a_dead_letter_after_a_fix_processes_it_once(
 ) -> None:
     broken = {"yes": True}
 
-    async def handler(session: Any, event: Any) -> None:
+    async def handler(uow: Any, event: Any) -> None:
         if broken["yes"] and event.sheets == 13:
             raise ValueError("a bug in the handler")
-        await sample.record_effect(session, event)
+        await sample.record_effect(uow, event)
 
     rt = sample.runtime(cfg, handler=handler)
     async with rt.running():
@@ -213,10 +213,10 @@ async def test_shutdown_lets_the_in_flight_handler_finish_and_commit(
 ) -> None:
     started = asyncio.Event()
 
-    async def slow(session: Any, event: Any) -> None:
+    async def slow(uow: Any, event: Any) -> None:
         started.set()
         await asyncio.sleep(1.0)  # the work in flight when the service is told to stop
-        await sample.record_effect(session, event)
+        await sample.record_effect(uow, event)
 
     event = letter_sent(f"acc-{unique}")
     rt = sample.runtime(cfg, handler=slow)
@@ -272,11 +272,11 @@ async def test_a_database_outage_is_waited_out_not_dead_lettered(
 
     outage = {"left": 8}  # more than the retry budget for handler errors
 
-    async def during_outage(session: Any, event: Any) -> None:
+    async def during_outage(uow: Any, event: Any) -> None:
         if outage["left"] > 0:
             outage["left"] -= 1
             raise OperationalError("SELECT 1", {}, ConnectionError("connection refused"))
-        await sample.record_effect(session, event)
+        await sample.record_effect(uow, event)
 
     rt = sample.runtime(
         cfg, handler=during_outage, retry=RetryPolicy(attempts=3, first_delay=0.01, max_delay=0.05)

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import pytest
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from autoletter.contracts import CONSUMER_GROUPS, TOPICS
 from autoletter.contracts.letters import LetterSent
@@ -15,6 +15,7 @@ from autoletter.runtime.jobs import Job
 from autoletter.runtime.notify import Channel
 from autoletter.runtime.registry import in_batches, on, subscribe
 from autoletter.runtime.testing import wait_for
+from autoletter.runtime.uow import SqlUnitOfWork
 
 
 async def test_a_job_survives_a_failing_step_and_runs_again() -> None:
@@ -73,12 +74,12 @@ async def test_a_notify_wakes_the_listener_once_its_transaction_commits(
         await engine.dispose()
 
 
-async def record(session: AsyncSession, event: ServiceStatusChanged) -> None:
-    del session, event
+async def record(uow: SqlUnitOfWork[Any], event: ServiceStatusChanged) -> None:
+    del uow, event
 
 
-async def record_all(session: AsyncSession, events: list[LetterSent]) -> None:
-    del session, events
+async def record_all(uow: SqlUnitOfWork[Any], events: list[LetterSent]) -> None:
+    del uow, events
 
 
 def test_a_subscription_is_built_from_the_declared_group_and_typed_handlers() -> None:

@@ -84,10 +84,10 @@ async def run_and_check(cfg: sample.SampleSettings, rt: Any, account: str, durin
 def marked_sleep(seconds: float) -> Callable[[Any, Any], Awaitable[None]]:
     """A handler whose marked message runs a slow query the test can find in pg_stat_activity."""
 
-    async def handler(session: Any, event: Any) -> None:
+    async def handler(uow: Any, event: Any) -> None:
         if event.sheets == 7:
-            await session.execute(text(f"SELECT 'outage-test', pg_sleep({seconds})"))
-        await sample.record_effect(session, event)
+            await uow.session.execute(text(f"SELECT 'outage-test', pg_sleep({seconds})"))
+        await sample.record_effect(uow, event)
 
     return handler
 
@@ -129,9 +129,9 @@ async def test_queries_cancelled_or_connections_terminated_for_seconds_are_waite
 async def test_a_lock_held_past_the_lock_timeout_is_waited_for(
     cfg: sample.SampleSettings, unique: str, batch_size: int
 ) -> None:
-    async def handler(session: Any, event: Any) -> None:
-        await session.execute(text("SET LOCAL lock_timeout = '100ms'"))
-        await sample.record_effect(session, event)  # needs the table another session has locked
+    async def handler(uow: Any, event: Any) -> None:
+        await uow.session.execute(text("SET LOCAL lock_timeout = '100ms'"))
+        await sample.record_effect(uow, event)  # needs the table another session has locked
 
     rt = sample.runtime(cfg, handler=handler, batch_size=batch_size, retry=FAST)
     before = failures(Failure.SLOW)
@@ -161,11 +161,11 @@ async def test_a_lock_held_past_the_lock_timeout_is_waited_for(
 async def test_a_statement_slow_by_itself_is_dead_lettered_after_the_bounded_time(
     cfg: sample.SampleSettings, unique: str
 ) -> None:
-    async def handler(session: Any, event: Any) -> None:
+    async def handler(uow: Any, event: Any) -> None:
         if event.sheets == 7:  # this message's query always outlives the statement timeout
-            await session.execute(text("SET LOCAL statement_timeout = '50ms'"))
-            await session.execute(text("SELECT pg_sleep(1)"))
-        await sample.record_effect(session, event)
+            await uow.session.execute(text("SET LOCAL statement_timeout = '50ms'"))
+            await uow.session.execute(text("SELECT pg_sleep(1)"))
+        await sample.record_effect(uow, event)
 
     retry = RetryPolicy(attempts=3, first_delay=0.05, outage_max_delay=0.2, slow_limit=1.5)
     rt = sample.runtime(cfg, handler=handler, retry=retry)
@@ -186,13 +186,13 @@ async def test_a_deadlock_rolls_back_and_retries_the_unit_of_work(
 ) -> None:
     handler_has_first, other_has_second = asyncio.Event(), asyncio.Event()
 
-    async def handler(session: Any, event: Any) -> None:
+    async def handler(uow: Any, event: Any) -> None:
         if event.sheets == 7 and not handler_has_first.is_set():  # only the first try meets the other
-            await session.execute(text("SELECT pg_advisory_xact_lock(7001)"))
+            await uow.session.execute(text("SELECT pg_advisory_xact_lock(7001)"))
             handler_has_first.set()
             await other_has_second.wait()
-            await session.execute(text("SELECT pg_advisory_xact_lock(7002)"))  # waits first: the victim
-        await sample.record_effect(session, event)
+            await uow.session.execute(text("SELECT pg_advisory_xact_lock(7002)"))  # waits first: the victim
+        await sample.record_effect(uow, event)
 
     rt = sample.runtime(cfg, handler=handler, batch_size=batch_size, retry=FAST)
     before = failures(Failure.CONFLICT)
@@ -219,13 +219,13 @@ async def test_a_serialisation_failure_retries_the_unit_of_work(
     account = f"acc-{unique}"
     handler_read, other_committed = asyncio.Event(), asyncio.Event()
 
-    async def handler(session: Any, event: Any) -> None:
+    async def handler(uow: Any, event: Any) -> None:
         """Read-then-write under SERIALIZABLE, racing another writer of the same rows once."""
-        await session.execute(text("SELECT count(*) FROM effects WHERE account_id = :a"), {"a": account})
+        await uow.session.execute(text("SELECT count(*) FROM effects WHERE account_id = :a"), {"a": account})
         if event.sheets == 7 and not handler_read.is_set():
             handler_read.set()
             await other_committed.wait()
-        await sample.record_effect(session, event)
+        await sample.record_effect(uow, event)
 
     rt = sample.runtime(cfg, handler=handler, retry=FAST, isolation_level="SERIALIZABLE")
     before = failures(Failure.CONFLICT)

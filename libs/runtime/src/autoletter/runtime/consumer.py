@@ -18,19 +18,21 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.errors import KafkaError
 from opentelemetry.trace import Link, Span, SpanKind
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from autoletter.contracts import DecodeError, Envelope, Topic, UnknownEventType, decode, message_class
 from autoletter.contracts.common import unknown_values
 from autoletter.runtime import inbox, logs, metrics, tracing, waiting
 from autoletter.runtime.failures import Failure, classify
 from autoletter.runtime.kafka import Producer
+from autoletter.runtime.uow import SqlUnitOfWork, Units
 from autoletter.runtime.waiting import PartitionLost, RetryPolicy
 
 log = logging.getLogger(__name__)
 
-Handler = Callable[[AsyncSession, Any], Awaitable[None]]
-BatchHandler = Callable[[AsyncSession, list[Any]], Awaitable[None]]
+#: A handler gets the unit of work of the transaction its message is handled in.
+Handler = Callable[[SqlUnitOfWork[Any], Any], Awaitable[None]]
+BatchHandler = Callable[[SqlUnitOfWork[Any], list[Any]], Awaitable[None]]
 
 
 class PoisonMessage(Exception):
@@ -85,7 +87,7 @@ class MessageProcessor:
     def __init__(
         self,
         subscription: Subscription,
-        sessions: async_sessionmaker[AsyncSession],
+        units: Units[Any],
         producer: Producer,
         *,
         service: str,
@@ -93,7 +95,8 @@ class MessageProcessor:
         retry: RetryPolicy,
     ) -> None:
         self.sub = subscription
-        self._sessions = sessions
+        self._units = units
+        self._sessions = units.sessions
         self._producer = producer
         self._service = service
         self._prefix = topic_prefix
@@ -176,6 +179,7 @@ class MessageProcessor:
         return True
 
     async def _handle_all(self, session: AsyncSession, items: list[_Item], new: set[Any]) -> None:
+        uow = self._units.over(session)
         batch: list[Envelope] = []
         spans: list[Span] = []
         for item in items:
@@ -193,10 +197,10 @@ class MessageProcessor:
                     )
                 )
             else:
-                await self._handle(session, item, new)
+                await self._handle(uow, item, new)
         try:
             if batch and self.sub.batch_handler is not None:
-                await self.sub.batch_handler(session, batch)
+                await self.sub.batch_handler(uow, batch)
         finally:
             for span in spans:
                 span.end()
@@ -239,7 +243,7 @@ class MessageProcessor:
             }
         return out
 
-    async def _handle(self, session: AsyncSession, item: _Item, new: set[Any]) -> None:
+    async def _handle(self, uow: SqlUnitOfWork[Any], item: _Item, new: set[Any]) -> None:
         message = item.message
         if message is None:
             return
@@ -253,7 +257,7 @@ class MessageProcessor:
                     kind=SpanKind.CONSUMER,
                     attributes=self._attributes(item),
                 ):
-                    await self.sub.handlers[type(message)](session, message)
+                    await self.sub.handlers[type(message)](uow, message)
         finally:
             logs.correlation_id.reset(token)
 

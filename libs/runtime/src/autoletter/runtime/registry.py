@@ -7,10 +7,9 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from autoletter.contracts import TOPICS, ConsumerGroup, Envelope
 from autoletter.runtime.consumer import Subscription
+from autoletter.runtime.uow import SqlUnitOfWork
 
 E = TypeVar("E", bound=Envelope)
 
@@ -20,7 +19,7 @@ class On(Generic[E]):
     """One message type and its handler (one message per call)."""
 
     type: type[E]
-    handler: Callable[[AsyncSession, E], Awaitable[None]]
+    handler: Callable[[SqlUnitOfWork[Any], E], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -28,16 +27,16 @@ class InBatches(Generic[E]):
     """One message type whose new messages of a batch go to the handler in one call (bulk writes)."""
 
     type: type[E]
-    handler: Callable[[AsyncSession, list[E]], Awaitable[None]]
+    handler: Callable[[SqlUnitOfWork[Any], list[E]], Awaitable[None]]
 
 
-def on(message_type: type[E], handler: Callable[[AsyncSession, E], Awaitable[None]]) -> On[E]:
+def on(message_type: type[E], handler: Callable[[SqlUnitOfWork[Any], E], Awaitable[None]]) -> On[E]:
     """Register `handler` for `message_type`; mypy refuses a handler of another message type."""
     return On(message_type, handler)
 
 
 def in_batches(
-    message_type: type[E], handler: Callable[[AsyncSession, list[E]], Awaitable[None]]
+    message_type: type[E], handler: Callable[[SqlUnitOfWork[Any], list[E]], Awaitable[None]]
 ) -> InBatches[E]:
     """Register a batch handler for `message_type` (see Subscription.batch_handler)."""
     return InBatches(message_type, handler)

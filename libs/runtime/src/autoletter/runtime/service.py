@@ -9,7 +9,7 @@ import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar, overload
 
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import KafkaError
@@ -34,11 +34,13 @@ from autoletter.runtime.lag import observe_lag
 from autoletter.runtime.notify import Channel
 from autoletter.runtime.relay import OutboxRelay
 from autoletter.runtime.settings import ServiceSettings
+from autoletter.runtime.uow import Units
 from autoletter.runtime.waiting import RetryPolicy
 
 log = logging.getLogger(__name__)
 
 D = TypeVar("D")
+R = TypeVar("R")
 
 
 @dataclass(frozen=True)
@@ -63,6 +65,19 @@ class Resources:
         )
         return cls(settings, clock or settings.make_clock(), engine, db.session_factory(engine))
 
+    @overload
+    def units(self) -> Units[None]: ...
+    @overload
+    def units(self, repos: Callable[[AsyncSession], R]) -> Units[R]: ...
+    def units(self, repos: Callable[[AsyncSession], Any] | None = None) -> Units[Any]:
+        """The service's units of work, with its repositories built over each one's session (none:
+        its handlers use the session directly)."""
+        return Units(self.sessions, self.clock, self.settings.service_name, repos or _no_repos)
+
+
+def _no_repos(session: AsyncSession) -> None:
+    del session
+
 
 @dataclass(frozen=True)
 class Service(Generic[D]):
@@ -73,6 +88,8 @@ class Service(Generic[D]):
     deps: D
     migrations: Path
     title: str
+    #: Opens the units of work its handlers get (the consumers' too).
+    units: Units[Any]
     publishes: Sequence[Topic] = ()
     subscriptions: Sequence[Subscription] = ()
     routers: Sequence[APIRouter] = ()
@@ -117,7 +134,7 @@ class ServiceRuntime:
         self.processors = [
             MessageProcessor(
                 s,
-                self.sessions,
+                service.units,
                 self.producer,
                 service=settings.service_name,
                 topic_prefix=settings.kafka_topic_prefix,

@@ -78,6 +78,7 @@ def bootstrap(
         deps,
         MIGRATIONS,
         "AutoLetter invoicing",
+        units=resources.units(),
         publishes=[TOPICS["invoicing.events"]],
         subscriptions=consumers.subscriptions(deps),
         routers=[http.router, reconciliation.router],

@@ -57,6 +57,7 @@ def bootstrap(
         deps,
         MIGRATIONS,
         "AutoLetter letters",
+        units=resources.units(),
         publishes=[TOPICS["letters.events"]],
         subscriptions=consumers.subscriptions(ctx),
         routers=[http.router(), uploads.router(), reconciliation.router],

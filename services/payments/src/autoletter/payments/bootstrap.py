@@ -41,6 +41,7 @@ def bootstrap(
         deps,
         MIGRATIONS,
         "AutoLetter payments",
+        units=resources.units(),
         publishes=[TOPICS["payments.events"]],
         subscriptions=consumers.subscriptions(ctx),
         routers=[http.router, webhook.router, ops.router, reconciliation.router],

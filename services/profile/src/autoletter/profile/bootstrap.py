@@ -26,6 +26,7 @@ def bootstrap(settings: ProfileSettings | None = None, clock: Clock | None = Non
         deps,
         MIGRATIONS,
         "AutoLetter profile",
+        units=resources.units(),
         publishes=[TOPICS["profile.events"]],
         subscriptions=consumers.subscriptions(),
         routers=[http.router(), reconciliation.router],

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from typing import Any
 
 from autoletter.contracts.letters import LetterSent
 from autoletter.contracts.payments import StripeCustomerCreated
@@ -12,6 +12,7 @@ from autoletter.invoicing.adapters.prices_repo import PriceBook
 from autoletter.invoicing.domain.lines import price_usage
 from autoletter.invoicing.domain.pricing import NoPriceInForce
 from autoletter.runtime.consumer import BatchHandler, PoisonMessage
+from autoletter.runtime.uow import SqlUnitOfWork
 
 
 def record_usage(prices: PriceBook) -> BatchHandler:
@@ -21,7 +22,8 @@ def record_usage(prices: PriceBook) -> BatchHandler:
     batch's transaction, so a batch of 500 letters is one insert next to its inbox rows.
     """
 
-    async def on_letters_sent(session: AsyncSession, events: list[LetterSent]) -> None:
+    async def on_letters_sent(uow: SqlUnitOfWork[Any], events: list[LetterSent]) -> None:
+        session = uow.session
         price_list = await prices.get(session)
         rows = []
         for event in events:
@@ -51,6 +53,8 @@ def record_usage(prices: PriceBook) -> BatchHandler:
     return on_letters_sent
 
 
-async def remember_customer(session: AsyncSession, event: StripeCustomerCreated) -> None:
+async def remember_customer(uow: SqlUnitOfWork[Any], event: StripeCustomerCreated) -> None:
     """Invoices are created for the Stripe customer payments created for the account."""
-    await ledger_repo.save_customer(session, event.account_id, event.stripe_customer_id, event.occurred_at)
+    await ledger_repo.save_customer(
+        uow.session, event.account_id, event.stripe_customer_id, event.occurred_at
+    )

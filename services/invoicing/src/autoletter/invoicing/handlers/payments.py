@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -28,6 +29,7 @@ from autoletter.invoicing.handlers.issue import issued_event
 from autoletter.runtime import outbox
 from autoletter.runtime.clock import Clock
 from autoletter.runtime.consumer import Handler
+from autoletter.runtime.uow import SqlUnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +59,8 @@ def outcome_of(event: PaymentEvent) -> PaymentOutcome | None:
 def apply_payment_outcome(clock: Clock, producer: str) -> Handler:
     """The handler of PaymentSucceeded, PaymentFailed, InvoiceVoided, PaymentProcessing, PaymentDisputed."""
 
-    async def on_payment_event(session: AsyncSession, event: PaymentEvent) -> None:
+    async def on_payment_event(uow: SqlUnitOfWork[Any], event: PaymentEvent) -> None:
+        session = uow.session
         outcome = outcome_of(event)
         if outcome is None:
             return  # a dispute opened changes no state

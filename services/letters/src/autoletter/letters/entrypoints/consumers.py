@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from pydantic import ValidationError
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from autoletter.contracts import CONSUMER_GROUPS
 from autoletter.contracts.letters import SendLetter
@@ -21,6 +22,7 @@ from autoletter.letters.submission import (
 )
 from autoletter.runtime.consumer import PoisonMessage, Subscription
 from autoletter.runtime.registry import on, subscribe
+from autoletter.runtime.uow import SqlUnitOfWork
 
 STATUS = CONSUMER_GROUPS["letters.service-status"]
 REQUESTS = CONSUMER_GROUPS["letters.send-requests"]
@@ -31,10 +33,10 @@ REQUESTS_GROUP = REQUESTS.name
 def subscriptions(ctx: LettersContext) -> list[Subscription]:
     """One message per transaction: a batch would take several accounts' locks in one transaction."""
 
-    async def on_status(session: AsyncSession, event: ServiceStatusChanged) -> None:
-        await handlers.on_service_status_changed(session, ctx, event)
+    async def on_status(uow: SqlUnitOfWork[Any], event: ServiceStatusChanged) -> None:
+        await handlers.on_service_status_changed(uow.session, ctx, event)
 
-    async def on_send_letter(session: AsyncSession, command: SendLetter) -> None:
+    async def on_send_letter(uow: SqlUnitOfWork[Any], command: SendLetter) -> None:
         # Invalid requests never become letters: the command goes to the dead-letter topic with why.
         # A document_ref this account does not have is not invalid input but a rejected letter
         # (LetterRejected, document_not_found): the sender may not know the document was deleted.
@@ -49,7 +51,7 @@ def subscriptions(ctx: LettersContext) -> list[Subscription]:
             raise PoisonMessage(f"invalid_document: {exc}") from exc
         try:
             await handlers.submit_letter(
-                session,
+                uow.session,
                 ctx,
                 command.account_id,
                 command.command_id,

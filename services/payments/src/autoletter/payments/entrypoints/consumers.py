@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy.ext.asyncio import AsyncSession
+from typing import Any
 
 from autoletter.contracts import CONSUMER_GROUPS
 from autoletter.contracts.profile import ProfileCompleted, ProfileIncomplete, ProfileUpdated
@@ -10,16 +10,17 @@ from autoletter.payments.handlers import profile
 from autoletter.payments.handlers.common import Context
 from autoletter.runtime.consumer import Subscription
 from autoletter.runtime.registry import on, subscribe
+from autoletter.runtime.uow import SqlUnitOfWork
 
 
 def subscriptions(ctx: Context) -> list[Subscription]:
     """A complete profile creates or updates the Stripe customer; an incomplete one is remembered."""
 
-    async def completed(session: AsyncSession, event: ProfileCompleted | ProfileUpdated) -> None:
-        await profile.on_profile_complete(ctx, session, event)
+    async def completed(uow: SqlUnitOfWork[Any], event: ProfileCompleted | ProfileUpdated) -> None:
+        await profile.on_profile_complete(ctx, uow.session, event)
 
-    async def incomplete(session: AsyncSession, event: ProfileIncomplete) -> None:
-        await profile.on_profile_incomplete(ctx, session, event)
+    async def incomplete(uow: SqlUnitOfWork[Any], event: ProfileIncomplete) -> None:
+        await profile.on_profile_incomplete(ctx, uow.session, event)
 
     return [
         subscribe(
