@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from autoletter.contracts import TOPICS
-from autoletter.profile import handlers
+from autoletter.profile.adapters.repository import ProfileRepository
 from autoletter.profile.entrypoints import consumers, http, reconciliation
 from autoletter.profile.entrypoints.deps import Deps
 from autoletter.profile.settings import ProfileSettings
@@ -19,14 +19,14 @@ def bootstrap(settings: ProfileSettings | None = None, clock: Clock | None = Non
     """Wire profile from its settings (read from the environment when not given)."""
     settings = settings or ProfileSettings()
     resources = Resources.open(settings, clock)
-    context = handlers.Context(resources.sessions, resources.clock, settings.service_name)
-    deps = Deps(settings, resources.clock, resources.sessions, context)
+    units = resources.units(ProfileRepository)
+    deps = Deps(settings, resources.sessions, units)
     return Service(
         resources,
         deps,
         MIGRATIONS,
         "AutoLetter profile",
-        units=resources.units(),
+        units=units,
         publishes=[TOPICS["profile.events"]],
         subscriptions=consumers.subscriptions(),
         routers=[http.router(), reconciliation.router],

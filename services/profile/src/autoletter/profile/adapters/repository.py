@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any, Protocol
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import RowMapping, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from autoletter.profile.adapters.tables import profiles
-from autoletter.profile.domain import Profile
+from autoletter.profile.domain import Address, Profile
 
 
 @dataclass(frozen=True)
@@ -30,31 +31,73 @@ class ConcurrentWrite(Exception):
     """The row changed since it was read; the caller's lock should make this impossible."""
 
 
-async def load(session: AsyncSession, account_id: str, *, for_update: bool = False) -> StoredProfile:
-    """The account's profile, or an empty one at version 0 when it was never written."""
-    query = select(profiles).where(profiles.c.account_id == account_id)
-    if for_update:
-        query = query.with_for_update()
-    row = (await session.execute(query)).mappings().first()
-    if row is None:
-        return StoredProfile.never_written(account_id)
-    return StoredProfile(account_id, Profile.from_dict(dict(row)), row["version"], row["updated_at"])
+class Profiles(Protocol):
+    """What the handlers need of profile storage (`ProfileRepository`, or a fake in fast tests)."""
+
+    async def load(self, account_id: str, *, for_update: bool = False) -> StoredProfile:
+        """The account's profile, or an empty one at version 0 when it was never written."""
+        ...
+
+    async def save(self, before: StoredProfile, after: Profile, now: datetime) -> StoredProfile:
+        """Write `after` as the next version after `before`; only if `before` is still current."""
+        ...
 
 
-async def save(
-    session: AsyncSession, before: StoredProfile, profile: Profile, now: datetime
-) -> StoredProfile:
-    """Write `profile` as the next version after `before`; only if `before` is still current."""
-    values = {**profile.to_dict(), "version": before.version + 1, "updated_at": now}
-    if before.version == 0:
-        await session.execute(insert(profiles).values(account_id=before.account_id, **values))
-    else:
-        # Conditional on the version read: a lost update is impossible even without the lock.
-        result = await session.execute(
-            update(profiles)
-            .where(profiles.c.account_id == before.account_id, profiles.c.version == before.version)
-            .values(**values)
-        )
-        if result.rowcount != 1:  # type: ignore[attr-defined]
-            raise ConcurrentWrite(before.account_id)
-    return StoredProfile(before.account_id, profile, before.version + 1, now)
+class ProfileRepository:
+    """The `profiles` table, over one session (the unit of work's transaction)."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    async def load(self, account_id: str, *, for_update: bool = False) -> StoredProfile:
+        """The account's profile, or an empty one at version 0 when it was never written;
+        `for_update` locks its row until the transaction ends."""
+        query = select(profiles).where(profiles.c.account_id == account_id)
+        if for_update:
+            query = query.with_for_update()
+        row = (await self._session.execute(query)).mappings().first()
+        if row is None:
+            return StoredProfile.never_written(account_id)
+        return _stored(row)
+
+    async def save(self, before: StoredProfile, after: Profile, now: datetime) -> StoredProfile:
+        """Write `after` as the next version after `before`; only if `before` is still current
+        (else ConcurrentWrite)."""
+        version = before.version + 1
+        address = _address_column(after.address)
+        if before.version == 0:
+            await self._session.execute(
+                insert(profiles).values(
+                    account_id=before.account_id,
+                    name=after.name,
+                    email=after.email,
+                    address=address,
+                    version=version,
+                    updated_at=now,
+                )
+            )
+        else:
+            # Conditional on the version read: a lost update is impossible even without the lock.
+            result = await self._session.execute(
+                update(profiles)
+                .where(profiles.c.account_id == before.account_id, profiles.c.version == before.version)
+                .values(name=after.name, email=after.email, address=address, version=version, updated_at=now)
+            )
+            if result.rowcount != 1:  # type: ignore[attr-defined]
+                raise ConcurrentWrite(before.account_id)
+        return StoredProfile(before.account_id, after, version, now)
+
+
+def _address_column(address: Address | None) -> dict[str, str | None] | None:
+    """The address as its JSONB column holds it (all five parts, absent ones null)."""
+    return address.to_dict() if address is not None else None
+
+
+def _stored(row: RowMapping) -> StoredProfile:
+    address: dict[str, Any] | None = row["address"]
+    profile = Profile(
+        name=row["name"],
+        email=row["email"],
+        address=Address.from_dict(address) if address is not None else None,
+    )
+    return StoredProfile(row["account_id"], profile, row["version"], row["updated_at"])

@@ -8,11 +8,11 @@ from typing import Annotated
 from fastapi import Depends, Path
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from autoletter.profile import handlers
+from autoletter.profile.adapters.repository import ProfileRepository
 from autoletter.profile.settings import ProfileSettings
 from autoletter.runtime.auth import CurrentPrincipal, authorize_account
-from autoletter.runtime.clock import Clock
 from autoletter.runtime.service import deps_of
+from autoletter.runtime.uow import Units
 
 
 @dataclass(frozen=True)
@@ -20,9 +20,10 @@ class Deps:
     """Everything profile's entrypoints use, wired once in bootstrap."""
 
     settings: ProfileSettings
-    clock: Clock
+    #: For the runtime's own queries (reconciliation); profile's handlers use `units`.
     sessions: async_sessionmaker[AsyncSession]
-    context: handlers.Context
+    #: Opens profile's units of work (a route commits the one it opens before it responds).
+    units: Units[ProfileRepository]
 
 
 DepsDep = Annotated[Deps, Depends(deps_of)]
@@ -37,10 +38,3 @@ def own_account(principal: CurrentPrincipal, account_id: AccountPath) -> str:
 
 
 OwnAccount = Annotated[str, Depends(own_account)]
-
-
-def _context(deps: DepsDep) -> handlers.Context:
-    return deps.context
-
-
-Context = Annotated[handlers.Context, Depends(_context)]

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Header, Response
 from autoletter.profile import handlers
 from autoletter.profile.adapters.repository import StoredProfile
 from autoletter.profile.domain import InvalidProfile, Profile
-from autoletter.profile.entrypoints.deps import Context, OwnAccount
+from autoletter.profile.entrypoints.deps import Deps, DepsDep, OwnAccount
 from autoletter.profile.entrypoints.schemas import ProfileBody, ProfileView
 from autoletter.runtime.http import ApiError, error_responses
 
@@ -45,9 +45,12 @@ def _respond(stored: StoredProfile, response: Response) -> ProfileView:
     return ProfileView.of(stored)
 
 
-async def _write(ctx: handlers.Context, write: handlers.Write, response: Response) -> ProfileView:
+async def _write(deps: Deps, write: handlers.Write, response: Response) -> ProfileView:
     try:
-        stored = await handlers.write_profile(ctx, write)
+        # Committed when the block ends, so the response is sent only once the write (and its events)
+        # is durable; an exception rolls it back.
+        async with deps.units.begin() as uow:
+            stored = await handlers.write_profile(uow, write)
     except InvalidProfile as exc:
         raise ApiError(
             422, "validation_error", "Some fields are invalid: " + ", ".join(exc.errors), exc.errors
@@ -69,26 +72,28 @@ def router() -> APIRouter:
     r = APIRouter(prefix="", tags=["profile"])
 
     @r.get(PATH, response_model=ProfileView, responses=error_responses(401, 404))
-    async def get_profile(account_id: OwnAccount, ctx: Context, response: Response) -> ProfileView:
+    async def get_profile(account_id: OwnAccount, deps: DepsDep, response: Response) -> ProfileView:
         """The profile, whether it is complete and what is missing (never written: all three)."""
-        return _respond(await handlers.get_profile(ctx, account_id), response)
+        async with deps.units.read() as profiles:
+            stored = await handlers.get_profile(profiles, account_id)
+        return _respond(stored, response)
 
     @r.put(PATH, response_model=ProfileView, responses=WRITE_ERRORS)
     async def put_profile(
-        account_id: OwnAccount, body: ProfileBody, ctx: Context, response: Response, if_match: IfMatch = None
+        account_id: OwnAccount, body: ProfileBody, deps: DepsDep, response: Response, if_match: IfMatch = None
     ) -> ProfileView:
         """Replace the whole profile; a field left out is cleared."""
         replacement = Profile.from_dict(body.model_dump())
         write = handlers.Write(account_id, lambda _: replacement, parse_if_match(if_match))
-        return await _write(ctx, write, response)
+        return await _write(deps, write, response)
 
     @r.patch(PATH, response_model=ProfileView, responses=WRITE_ERRORS)
     async def patch_profile(
-        account_id: OwnAccount, body: ProfileBody, ctx: Context, response: Response, if_match: IfMatch = None
+        account_id: OwnAccount, body: ProfileBody, deps: DepsDep, response: Response, if_match: IfMatch = None
     ) -> ProfileView:
         """Change some fields (JSON merge patch: absent stays, null clears, address parts merge)."""
         patch = body.model_dump(exclude_unset=True)
         write = handlers.Write(account_id, lambda before: before.merged(patch), parse_if_match(if_match))
-        return await _write(ctx, write, response)
+        return await _write(deps, write, response)
 
     return r
