@@ -35,10 +35,11 @@ from autoletter.contracts import encode, headers_for, new_event
 from autoletter.contracts.common import Service, ServiceStatus
 from autoletter.contracts.letters import LetterSent
 from autoletter.contracts.payments import StatusReason
-from autoletter.letters import handlers
 from autoletter.letters.bootstrap import bootstrap as wire_letters
+from autoletter.letters.handlers.requests import RecipientIn, prepare
+from autoletter.letters.handlers.status import on_service_status_changed
+from autoletter.letters.handlers.submission import submit_letter
 from autoletter.letters.settings import LettersSettings
-from autoletter.letters.submission import RecipientIn, prepare
 from autoletter.runtime.service import ServiceRuntime
 from autoletter.runtime.testing import publish, wait_for
 
@@ -90,14 +91,14 @@ async def raw_produce(bootstrap: str, count: int) -> float:
 async def seed_held_letters(rt, count: int) -> None:
     """`count` letters held for an overdue service, through the real decision path."""
     overdue = status_changed(ACCOUNT, ServiceStatus.OVERDUE, StatusReason.INVOICE_FAILED)
-    async with rt.sessions.begin() as session:
-        await handlers.on_service_status_changed(session, rt.deps.letters, overdue)
+    async with rt.deps.units.begin() as uow:
+        await on_service_status_changed(uow, rt.deps.letters, overdue)
     rules = rt.deps.letters.rules
     request = prepare(Service.STANDARD, RecipientIn.model_validate(recipient()), pdf(2), rules)
     for start in range(0, count, 500):
-        async with rt.sessions.begin() as session:
+        async with rt.deps.units.begin() as uow:
             for i in range(start, min(start + 500, count)):
-                await handlers.submit_letter(session, rt.deps.letters, ACCOUNT, f"bench-{i}", request)
+                await submit_letter(uow, rt.deps.letters, ACCOUNT, f"bench-{i}", request)
     while True:  # let the relay publish the LetterHeld events before the clock starts
         async with rt.engine.connect() as conn:
             if not await conn.scalar(text("SELECT count(*) FROM outbox WHERE published_at IS NULL")):

@@ -15,7 +15,7 @@ from pydantic import ValidationError
 from autoletter.contracts.common import Service
 from autoletter.letters.adapters.pdf import InvalidDocument, count_pages
 from autoletter.letters.adapters.spool import OutgoingLetter, SpoolDispatcher
-from autoletter.letters.submission import (
+from autoletter.letters.handlers.requests import (
     DocumentRules,
     DocumentTooLarge,
     RecipientIn,

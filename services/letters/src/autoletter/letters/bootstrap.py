@@ -6,13 +6,13 @@ from pathlib import Path
 
 from autoletter.contracts import TOPICS
 from autoletter.letters.adapters.spool import DispatchPort, SpoolDispatcher
-from autoletter.letters.dispatch import LetterDispatcher
 from autoletter.letters.domain.model import HoldLimits
 from autoletter.letters.entrypoints import consumers, http, reconciliation, uploads
 from autoletter.letters.entrypoints.deps import Deps
-from autoletter.letters.handlers import LettersContext
+from autoletter.letters.handlers.common import LettersContext
+from autoletter.letters.handlers.dispatch import LetterDispatcher
+from autoletter.letters.handlers.requests import DocumentRules
 from autoletter.letters.settings import LettersSettings
-from autoletter.letters.submission import DocumentRules
 from autoletter.runtime.clock import Clock
 from autoletter.runtime.jobs import Job
 from autoletter.runtime.notify import Channel
@@ -30,8 +30,8 @@ def bootstrap(
     settings = settings or LettersSettings()
     resources = Resources.open(settings, clock)
     accepted = Channel.of(settings.database_schema, "letters_accepted")
+    units = resources.units()  # no repository object yet: handlers use the adapters over `uow.session`
     ctx = LettersContext(
-        clock=resources.clock,
         limits=HoldLimits(default=settings.hold_limit, status_pending=settings.status_pending_limit),
         rules=DocumentRules(
             settings.max_document_bytes,
@@ -40,24 +40,22 @@ def bootstrap(
             max_upload_bytes=settings.max_uploaded_document_bytes,
         ),
         accepted=accepted,
-        producer=settings.service_name,
     )
     dispatcher = LetterDispatcher(
-        resources.sessions,
-        ctx,
+        units,
         dispatch_port or SpoolDispatcher(settings.spool_dir),
         batch_size=settings.dispatch_batch_size,
         concurrency=settings.dispatch_concurrency,
         batch_bytes=settings.dispatch_batch_bytes,
         retry_delay=settings.dispatch_retry_delay_s,
     )
-    deps = Deps(settings, resources.clock, resources.sessions, ctx, dispatcher)
+    deps = Deps(settings, resources.clock, resources.sessions, units, ctx, dispatcher)
     return Service(
         resources,
         deps,
         MIGRATIONS,
         "AutoLetter letters",
-        units=resources.units(),
+        units=units,
         publishes=[TOPICS["letters.events"]],
         subscriptions=consumers.subscriptions(ctx),
         routers=[http.router(), uploads.router(), reconciliation.router],

@@ -1,7 +1,7 @@
 """Uploaded documents: stored once per account and content, shared by the letters that name them.
 
-Writers hold the account's lock (`repository.lock`), so the cleanup never deletes a document a
-letter is being created with.
+Writers hold the account's lock (`handlers.common.ACCOUNT_LOCK`), so the cleanup never deletes a
+document a letter is being created with.
 """
 
 from __future__ import annotations

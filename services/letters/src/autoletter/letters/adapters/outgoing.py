@@ -1,6 +1,6 @@
 """Queries of the dispatcher: which letters are due, claiming them, recording the outcome.
 
-Callers hold the account's lock (`repository.lock`)."""
+Callers hold the account's lock (`handlers.common.ACCOUNT_LOCK`)."""
 
 from __future__ import annotations
 

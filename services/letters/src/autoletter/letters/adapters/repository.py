@@ -1,4 +1,5 @@
-"""Queries of the letters schema. Callers hold the account's lock (see `lock`) for every write."""
+"""Queries of the letters schema. Callers hold the account's lock (`handlers.common.ACCOUNT_LOCK`) for
+every write."""
 
 from __future__ import annotations
 
@@ -16,14 +17,8 @@ from autoletter.contracts.letters import LetterReason
 from autoletter.letters.adapters import documents, history
 from autoletter.letters.adapters.tables import Record, letter_documents, letters, service_statuses
 from autoletter.letters.domain.model import OPEN_STATUSES, LetterStatus, OpenLetter, StatusCopy, Transition
-from autoletter.runtime.db import lock_account
 
 TERMINAL = [s.value for s in LetterStatus if s not in OPEN_STATUSES]
-
-
-async def lock(session: AsyncSession, account_id: str) -> None:
-    """Serialise this account's letter decisions across requests, consumers and replicas."""
-    await lock_account(session, "letters", account_id)
 
 
 def _reason(value: str | None) -> LetterReason | None:
@@ -100,7 +95,8 @@ async def traces(session: AsyncSession, letter_ids: Sequence[UUID]) -> dict[UUID
     return {row.letter_id: row.trace for row in await session.execute(query)}
 
 
-def _open_letter(row: Record) -> OpenLetter:
+def open_letter(row: Record) -> OpenLetter:
+    """A held or accepted letter as the decisions see it, from a row with its columns."""
     return OpenLetter(
         row.letter_id,
         row.seq,
@@ -137,7 +133,7 @@ async def open_letters(
             .order_by(letters.c.seq)
         )
     ).all()
-    return [_open_letter(r) for r in rows], {r.letter_id: r.correlation_id for r in rows}
+    return [open_letter(r) for r in rows], {r.letter_id: r.correlation_id for r in rows}
 
 
 async def held_letters_due(session: AsyncSession, account_id: str, now: datetime) -> list[Record]:

@@ -9,10 +9,9 @@ from pydantic import ValidationError
 from autoletter.contracts import CONSUMER_GROUPS
 from autoletter.contracts.letters import SendLetter
 from autoletter.contracts.payments import ServiceStatusChanged
-from autoletter.letters import handlers
 from autoletter.letters.adapters.pdf import InvalidDocument
-from autoletter.letters.handlers import IdempotencyKeyReused, LettersContext
-from autoletter.letters.submission import (
+from autoletter.letters.handlers.common import LettersContext
+from autoletter.letters.handlers.requests import (
     DocumentTooLarge,
     LetterRequest,
     RecipientIn,
@@ -20,6 +19,8 @@ from autoletter.letters.submission import (
     decode_document,
     prepare,
 )
+from autoletter.letters.handlers.status import on_service_status_changed
+from autoletter.letters.handlers.submission import IdempotencyKeyReused, submit_letter
 from autoletter.runtime.consumer import PoisonMessage, Subscription
 from autoletter.runtime.registry import on, subscribe
 from autoletter.runtime.uow import SqlUnitOfWork
@@ -34,7 +35,7 @@ def subscriptions(ctx: LettersContext) -> list[Subscription]:
     """One message per transaction: a batch would take several accounts' locks in one transaction."""
 
     async def on_status(uow: SqlUnitOfWork[Any], event: ServiceStatusChanged) -> None:
-        await handlers.on_service_status_changed(uow.session, ctx, event)
+        await on_service_status_changed(uow, ctx, event)
 
     async def on_send_letter(uow: SqlUnitOfWork[Any], command: SendLetter) -> None:
         # Invalid requests never become letters: the command goes to the dead-letter topic with why.
@@ -50,8 +51,8 @@ def subscriptions(ctx: LettersContext) -> list[Subscription]:
         except InvalidDocument as exc:
             raise PoisonMessage(f"invalid_document: {exc}") from exc
         try:
-            await handlers.submit_letter(
-                uow.session,
+            await submit_letter(
+                uow,
                 ctx,
                 command.account_id,
                 command.command_id,

@@ -13,13 +13,14 @@ from pydantic import BaseModel, Field
 
 from autoletter.contracts.common import Service
 from autoletter.contracts.letters import LetterReason
-from autoletter.letters import handlers
 from autoletter.letters.adapters import history, queries
 from autoletter.letters.domain.model import LetterNotHeld, LetterStatus
 from autoletter.letters.entrypoints.deps import Deps, DepsDep
 from autoletter.letters.entrypoints.parsing import read_letter_request
-from autoletter.letters.handlers import DocumentNotFound, IdempotencyKeyReused, LetterNotFound
-from autoletter.letters.submission import LetterIn
+from autoletter.letters.handlers import holds, submission
+from autoletter.letters.handlers.holds import LetterNotFound
+from autoletter.letters.handlers.requests import LetterIn
+from autoletter.letters.handlers.submission import DocumentNotFound, IdempotencyKeyReused
 from autoletter.runtime import tracing
 from autoletter.runtime.auth import AccountId, CurrentPrincipal, authorize_account
 from autoletter.runtime.http import ApiError, error_responses
@@ -200,9 +201,9 @@ def router() -> APIRouter:
         letter = await read_letter_request(request, deps.letters.rules)
         flow = correlation_id.get()
         try:
-            async with deps.sessions.begin() as session:
-                receipt = await handlers.submit_letter(
-                    session,
+            async with deps.units.begin() as uow:
+                receipt = await submission.submit_letter(
+                    uow,
                     deps.letters,
                     account_id,
                     idempotency_key,
@@ -272,8 +273,8 @@ def router() -> APIRouter:
         """Cancel a held letter; a letter already accepted, sent or finished cannot be."""
         authorize_account(principal, account_id)
         try:
-            async with deps.sessions.begin() as session:
-                await handlers.cancel_letter(session, deps.letters, account_id, letter_id)
+            async with deps.units.begin() as uow:
+                await holds.cancel_letter(uow, deps.letters, account_id, letter_id)
         except LetterNotFound as exc:
             raise ApiError(404, "not_found", "No such letter.") from exc
         except LetterNotHeld as exc:

@@ -11,7 +11,7 @@ from pydantic import ValidationError
 from starlette.datastructures import UploadFile
 
 from autoletter.letters.adapters.pdf import InvalidDocument
-from autoletter.letters.submission import (
+from autoletter.letters.handlers.requests import (
     DocumentRules,
     DocumentTooLarge,
     LetterIn,

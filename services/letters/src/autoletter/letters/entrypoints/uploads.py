@@ -7,9 +7,9 @@ from typing import Any
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
-from autoletter.letters import handlers
 from autoletter.letters.entrypoints.deps import DepsDep
 from autoletter.letters.entrypoints.parsing import read_upload
+from autoletter.letters.handlers import submission
 from autoletter.runtime.auth import AccountId, CurrentPrincipal, authorize_account
 from autoletter.runtime.http import error_responses
 
@@ -65,8 +65,8 @@ def router() -> APIRouter:
         sent or ends (or after upload, if no letter names it)."""
         authorize_account(principal, account_id)
         upload = await read_upload(request, deps.letters.rules)
-        async with deps.sessions.begin() as session:
-            ref = await handlers.upload_document(session, deps.letters, account_id, upload)
+        async with deps.units.begin() as uow:
+            ref = await submission.upload_document(uow, account_id, upload)
         return DocumentOut(document_ref=ref, pages=upload.pages)
 
     return api

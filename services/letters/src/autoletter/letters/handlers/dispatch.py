@@ -1,4 +1,4 @@
-"""Dispatch of accepted letters and expiry of held ones: the steps of two of the runtime's jobs.
+"""Dispatch of accepted letters: the step of the runtime's dispatch job.
 
 Exactly once: a dispatcher holds the account's lock, spools each claimed letter (idempotent by
 letter_id), then marks it sent and stages LetterSent in the same transaction. A crash after the
@@ -14,8 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from uuid import UUID
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-
+from autoletter.contracts import new_event
 from autoletter.contracts.common import Service
 from autoletter.contracts.letters import LetterSent
 from autoletter.letters import metrics
@@ -25,8 +24,9 @@ from autoletter.letters.adapters.spool import DispatchPort, DispatchReceipt, Out
 from autoletter.letters.adapters.tables import Record
 from autoletter.letters.domain import decisions
 from autoletter.letters.domain.model import LetterStatus, OpenLetter
-from autoletter.letters.handlers import LettersContext, expire_account
-from autoletter.runtime import outbox, tracing
+from autoletter.letters.handlers.common import ACCOUNT_LOCK, LettersWork
+from autoletter.runtime import tracing
+from autoletter.runtime.uow import Units
 
 log = logging.getLogger(__name__)
 
@@ -38,8 +38,7 @@ class LetterDispatcher:
 
     def __init__(
         self,
-        sessions: async_sessionmaker[AsyncSession],
-        ctx: LettersContext,
+        units: Units[None],
         port: DispatchPort,
         *,
         batch_size: int = 200,
@@ -47,8 +46,7 @@ class LetterDispatcher:
         concurrency: int = 8,
         batch_bytes: int = 64 * 1024 * 1024,
     ) -> None:
-        self._sessions = sessions
-        self._ctx = ctx
+        self._units = units
         self._port = port
         self._batch = batch_size
         self._retry_delay = retry_delay
@@ -63,8 +61,8 @@ class LetterDispatcher:
 
     async def dispatch_pending(self) -> int:
         """One pass over every account with accepted letters due; returns how many were sent."""
-        async with self._sessions() as session:
-            candidates = await outgoing.dispatch_candidates(session, self._ctx.clock.now(), limit=1000)
+        async with self._units.sessions() as session:
+            candidates = await outgoing.dispatch_candidates(session, self._units.clock.now(), limit=1000)
         sent = 0
         for account_id, service in candidates:
             while True:
@@ -76,13 +74,13 @@ class LetterDispatcher:
 
     async def _dispatch_batch(self, account_id: str, service: str) -> tuple[int, bool]:
         """One transaction: claim, spool, mark sent and stage LetterSent. Returns (sent, more waiting)."""
-        async with self._sessions.begin() as session:
-            await repo.lock(session, account_id)
-            now = self._ctx.clock.now()
-            found = await repo.status_copy(session, account_id, service)
+        async with self._units.begin() as uow:
+            await uow.lock(ACCOUNT_LOCK, account_id)
+            now = uow.now()
+            found = await repo.status_copy(uow.session, account_id, service)
             copy = found[0] if found else None
             rows, documents, more = await outgoing.claim_accepted(
-                session, account_id, service, now, self._batch, self._batch_bytes
+                uow.session, account_id, service, now, self._batch, self._batch_bytes
             )
             # The status handler re-holds accepted letters when the service stops being active; this
             # check keeps the invariant even if a letter slipped through.
@@ -93,17 +91,17 @@ class LetterDispatcher:
             sent: list[tuple[Record, DispatchReceipt]] = []
             for row, outcome in zip(rows, outcomes, strict=True):
                 if isinstance(outcome, Exception):
-                    await self._failed(session, row, outcome, now)
+                    await self._failed(uow, row, outcome, now)
                 else:
                     sent.append((row, outcome))
-            await outgoing.mark_sent(session, [(r.letter_id, o.dispatched_at) for r, o in sent], now)
-            events = [(r, self._letter_sent(account_id, service, r, o, now)) for r, o in sent]
+            await outgoing.mark_sent(uow.session, [(r.letter_id, o.dispatched_at) for r, o in sent], now)
+            events = [(r, _letter_sent(uow, account_id, service, r, o, now)) for r, o in sent]
             # LetterSent continues the letter's own trace (its submission's), not the dispatcher's.
             traces = {
                 e.event_id: tracing.headers_in(r.trace, "send letter", {"letter_id": str(r.letter_id)})
                 for r, e in events
             }
-            await outbox.add(session, *(e for _, e in events), traces=traces)
+            await uow.stage(*(e for _, e in events), traces=traces)
         metrics.LETTERS_SENT.labels(service).inc(len(sent))
         return len(sent), more
 
@@ -134,44 +132,34 @@ class LetterDispatcher:
         await loop.run_in_executor(self._pool, self._port.flush)
         return list(outcomes)
 
-    async def _failed(self, session: AsyncSession, row: Record, exc: Exception, now: datetime) -> None:
+    async def _failed(self, uow: LettersWork, row: Record, exc: Exception, now: datetime) -> None:
         delay = min(self._retry_delay * 2 ** min(row.dispatch_attempts, 10), 3600.0)
         error = f"{type(exc).__name__}: {exc}"
-        await outgoing.mark_dispatch_failed(session, row.letter_id, error, now + timedelta(seconds=delay))
+        await outgoing.mark_dispatch_failed(uow.session, row.letter_id, error, now + timedelta(seconds=delay))
         metrics.DISPATCH_FAILURES.inc()
         log.warning(
             "dispatch_failed",
             extra={"letter_id": str(row.letter_id), "error": error, "attempt": row.dispatch_attempts + 1},
         )
 
-    def _letter_sent(
-        self, account_id: str, service: str, row: Record, receipt: DispatchReceipt, now: datetime
-    ) -> LetterSent:
-        return LetterSent.create(
-            account_id=account_id,
-            producer=self._ctx.producer,
-            occurred_at=now,
-            correlation_id=row.correlation_id,
-            letter_id=row.letter_id,
-            service=Service(service),
-            sheets=row.sheets,
-            destination_country=row.destination_country,
-            sent_at=receipt.dispatched_at,
-        )
+
+def _letter_sent(
+    uow: LettersWork, account_id: str, service: str, row: Record, receipt: DispatchReceipt, now: datetime
+) -> LetterSent:
+    """LetterSent, in the letter's own flow, stamped with the time the batch records it as sent."""
+    return new_event(
+        LetterSent,
+        account_id=account_id,
+        producer=uow.producer,
+        occurred_at=now,
+        correlation_id=row.correlation_id,
+        letter_id=row.letter_id,
+        service=Service(service),
+        sheets=row.sheets,
+        destination_country=row.destination_country,
+        sent_at=receipt.dispatched_at,
+    )
 
 
 def _open(row: Record) -> OpenLetter:
     return OpenLetter(row.letter_id, row.seq, LetterStatus.ACCEPTED, None)
-
-
-async def expire_held_letters(sessions: async_sessionmaker[AsyncSession], ctx: LettersContext) -> int:
-    """Expire every held letter past its limit (LetterExpired each); returns how many. Tests call it."""
-    total = 0
-    while True:
-        async with sessions() as session:
-            accounts = await repo.accounts_with_due_holds(session, ctx.clock.now(), limit=500)
-        for account_id in accounts:
-            async with sessions.begin() as session:
-                total += await expire_account(session, ctx, account_id)
-        if len(accounts) < 500:
-            return total
