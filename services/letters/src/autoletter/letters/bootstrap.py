@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from autoletter.contracts import TOPICS
+from autoletter.letters.adapters.repository import LettersRepository
 from autoletter.letters.adapters.spool import DispatchPort, SpoolDispatcher
 from autoletter.letters.domain.model import HoldLimits
 from autoletter.letters.entrypoints import consumers, http, reconciliation, uploads
@@ -30,7 +31,7 @@ def bootstrap(
     settings = settings or LettersSettings()
     resources = Resources.open(settings, clock)
     accepted = Channel.of(settings.database_schema, "letters_accepted")
-    units = resources.units()  # no repository object yet: handlers use the adapters over `uow.session`
+    units = resources.units(LettersRepository)
     ctx = LettersContext(
         limits=HoldLimits(default=settings.hold_limit, status_pending=settings.status_pending_limit),
         rules=DocumentRules(

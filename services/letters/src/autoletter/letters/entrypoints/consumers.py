@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from pydantic import ValidationError
 
 from autoletter.contracts import CONSUMER_GROUPS
 from autoletter.contracts.letters import SendLetter
 from autoletter.contracts.payments import ServiceStatusChanged
 from autoletter.letters.adapters.pdf import InvalidDocument
-from autoletter.letters.handlers.common import LettersContext
+from autoletter.letters.handlers.common import LettersContext, LettersWork
 from autoletter.letters.handlers.requests import (
     DocumentTooLarge,
     LetterRequest,
@@ -23,7 +21,6 @@ from autoletter.letters.handlers.status import on_service_status_changed
 from autoletter.letters.handlers.submission import IdempotencyKeyReused, submit_letter
 from autoletter.runtime.consumer import PoisonMessage, Subscription
 from autoletter.runtime.registry import on, subscribe
-from autoletter.runtime.uow import SqlUnitOfWork
 
 STATUS = CONSUMER_GROUPS["letters.service-status"]
 REQUESTS = CONSUMER_GROUPS["letters.send-requests"]
@@ -34,10 +31,10 @@ REQUESTS_GROUP = REQUESTS.name
 def subscriptions(ctx: LettersContext) -> list[Subscription]:
     """One message per transaction: a batch would take several accounts' locks in one transaction."""
 
-    async def on_status(uow: SqlUnitOfWork[Any], event: ServiceStatusChanged) -> None:
+    async def on_status(uow: LettersWork, event: ServiceStatusChanged) -> None:
         await on_service_status_changed(uow, ctx, event)
 
-    async def on_send_letter(uow: SqlUnitOfWork[Any], command: SendLetter) -> None:
+    async def on_send_letter(uow: LettersWork, command: SendLetter) -> None:
         # Invalid requests never become letters: the command goes to the dead-letter topic with why.
         # A document_ref this account does not have is not invalid input but a rejected letter
         # (LetterRejected, document_not_found): the sender may not know the document was deleted.

@@ -9,6 +9,7 @@ from fastapi import Depends
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from autoletter.letters import metrics
+from autoletter.letters.adapters.repository import LettersRepository
 from autoletter.letters.handlers.common import LettersContext
 from autoletter.letters.handlers.dispatch import LetterDispatcher
 from autoletter.letters.handlers.holds import expire_held_letters
@@ -28,7 +29,7 @@ class Deps:
     #: For reading only; what writes opens a unit of work from `units`.
     sessions: async_sessionmaker[AsyncSession]
     #: Opens the handlers' units of work (a transaction committed when the block ends).
-    units: Units[None]
+    units: Units[LettersRepository]
     #: The handlers' dependencies (limits, document rules, the accepted-letters channel).
     letters: LettersContext
     dispatcher: LetterDispatcher

@@ -22,16 +22,17 @@ from autoletter.contracts.letters import (
     LetterHeld,
     LetterRejected,
 )
-from autoletter.letters.adapters import repository as repo
+from autoletter.letters.adapters.repository import LettersRepository
 from autoletter.letters.domain.model import HoldLimits, LetterStatus, Transition
 from autoletter.letters.handlers.requests import DocumentRules
 from autoletter.runtime import tracing
 from autoletter.runtime.notify import Channel
 from autoletter.runtime.uow import SqlUnitOfWork
 
-#: Letters' unit of work. Its repositories are still the adapters' functions over a session (no
-#: repository object: R is None), so handlers call them with `uow.session`.
-LettersWork: TypeAlias = SqlUnitOfWork[None]
+#: Letters' unit of work, with its repository. The concrete one (not the `UnitOfWork` protocol):
+#: handlers stamp a transition's rows and its events with one instant, so they build events with
+#: contracts' `new_event` and the unit's `producer`, which the protocol does not have.
+LettersWork: TypeAlias = SqlUnitOfWork[LettersRepository]
 
 #: The scope of the account lock every letters decision takes first.
 ACCOUNT_LOCK = "letters"
@@ -57,7 +58,7 @@ class LettersContext:
 
 async def ring_dispatcher(uow: LettersWork, ctx: LettersContext) -> None:
     """Wake every replica's dispatcher once this transaction commits (NOTIFY is delivered on commit)."""
-    await ctx.accepted.notify_on_commit(uow.session)
+    await uow.repos.notify_on_commit(ctx.accepted)
 
 
 async def apply(
@@ -71,7 +72,7 @@ async def apply(
     now: datetime,
 ) -> None:
     """Write the transitions and stage their events; ring the dispatcher if any letter is accepted."""
-    await repo.apply(uow.session, transitions, now)
+    await uow.repos.apply(transitions, now)
     pairs = [
         (t, e)
         for t in transitions
@@ -79,7 +80,7 @@ async def apply(
     ]
     if pairs:
         # Each letter's events stay in its submission's trace, linked to what moved it now.
-        stored = await repo.traces(uow.session, [t.letter_id for t, _ in pairs])
+        stored = await uow.repos.traces([t.letter_id for t, _ in pairs])
         traces = {
             e.event_id: tracing.headers_in(
                 stored.get(t.letter_id), f"letter {t.status.value}", {"letter_id": str(t.letter_id)}

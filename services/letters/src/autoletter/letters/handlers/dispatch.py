@@ -18,8 +18,7 @@ from autoletter.contracts import new_event
 from autoletter.contracts.common import Service
 from autoletter.contracts.letters import LetterSent
 from autoletter.letters import metrics
-from autoletter.letters.adapters import outgoing
-from autoletter.letters.adapters import repository as repo
+from autoletter.letters.adapters.repository import LettersRepository
 from autoletter.letters.adapters.spool import DispatchPort, DispatchReceipt, OutgoingLetter
 from autoletter.letters.adapters.tables import Record
 from autoletter.letters.domain import decisions
@@ -38,7 +37,7 @@ class LetterDispatcher:
 
     def __init__(
         self,
-        units: Units[None],
+        units: Units[LettersRepository],
         port: DispatchPort,
         *,
         batch_size: int = 200,
@@ -61,8 +60,8 @@ class LetterDispatcher:
 
     async def dispatch_pending(self) -> int:
         """One pass over every account with accepted letters due; returns how many were sent."""
-        async with self._units.sessions() as session:
-            candidates = await outgoing.dispatch_candidates(session, self._units.clock.now(), limit=1000)
+        async with self._units.read() as repos:
+            candidates = await repos.dispatch_candidates(self._units.clock.now(), limit=1000)
         sent = 0
         for account_id, service in candidates:
             while True:
@@ -77,10 +76,10 @@ class LetterDispatcher:
         async with self._units.begin() as uow:
             await uow.lock(ACCOUNT_LOCK, account_id)
             now = uow.now()
-            found = await repo.status_copy(uow.session, account_id, service)
+            found = await uow.repos.status_copy(account_id, service)
             copy = found[0] if found else None
-            rows, documents, more = await outgoing.claim_accepted(
-                uow.session, account_id, service, now, self._batch, self._batch_bytes
+            rows, documents, more = await uow.repos.claim_accepted(
+                account_id, service, now, self._batch, self._batch_bytes
             )
             # The status handler re-holds accepted letters when the service stops being active; this
             # check keeps the invariant even if a letter slipped through.
@@ -94,7 +93,7 @@ class LetterDispatcher:
                     await self._failed(uow, row, outcome, now)
                 else:
                     sent.append((row, outcome))
-            await outgoing.mark_sent(uow.session, [(r.letter_id, o.dispatched_at) for r, o in sent], now)
+            await uow.repos.mark_sent([(r.letter_id, o.dispatched_at) for r, o in sent], now)
             events = [(r, _letter_sent(uow, account_id, service, r, o, now)) for r, o in sent]
             # LetterSent continues the letter's own trace (its submission's), not the dispatcher's.
             traces = {
@@ -135,7 +134,7 @@ class LetterDispatcher:
     async def _failed(self, uow: LettersWork, row: Record, exc: Exception, now: datetime) -> None:
         delay = min(self._retry_delay * 2 ** min(row.dispatch_attempts, 10), 3600.0)
         error = f"{type(exc).__name__}: {exc}"
-        await outgoing.mark_dispatch_failed(uow.session, row.letter_id, error, now + timedelta(seconds=delay))
+        await uow.repos.mark_dispatch_failed(row.letter_id, error, now + timedelta(seconds=delay))
         metrics.DISPATCH_FAILURES.inc()
         log.warning(
             "dispatch_failed",

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from autoletter.letters.adapters import queries
-from autoletter.letters.adapters import repository as repo
+from autoletter.letters.adapters.repository import LettersRepository, open_letter
 from autoletter.letters.domain import decisions
 from autoletter.letters.domain.model import OpenLetter
 from autoletter.letters.handlers.common import ACCOUNT_LOCK, LettersContext, LettersWork, apply
@@ -21,10 +20,10 @@ class LetterNotFound(Exception):
 async def cancel_letter(uow: LettersWork, ctx: LettersContext, account_id: str, letter_id: UUID) -> None:
     """Cancel a held letter (raises LetterNotFound, or LetterNotHeld when it is past holding)."""
     await uow.lock(ACCOUNT_LOCK, account_id)
-    row = await queries.get_letter(uow.session, account_id, letter_id)
+    row = await uow.repos.get_letter(account_id, letter_id)
     if row is None:
         raise LetterNotFound(str(letter_id))
-    transition = decisions.cancel(repo.open_letter(row))
+    transition = decisions.cancel(open_letter(row))
     correlations = {row.letter_id: row.correlation_id}
     await apply(uow, ctx, account_id, row.service, [transition], correlations, None, uow.now())
 
@@ -33,10 +32,10 @@ async def expire_account(uow: LettersWork, ctx: LettersContext, account_id: str)
     """Expire one account's held letters that are past their limit; returns how many."""
     await uow.lock(ACCOUNT_LOCK, account_id)
     now = uow.now()
-    rows = await repo.held_letters_due(uow.session, account_id, now)
+    rows = await uow.repos.held_letters_due(account_id, now)
     by_service: dict[str, list[OpenLetter]] = {}
     for r in rows:
-        by_service.setdefault(r.service, []).append(repo.open_letter(r))
+        by_service.setdefault(r.service, []).append(open_letter(r))
     correlations = {r.letter_id: r.correlation_id for r in rows}
     count = 0
     for service, held in by_service.items():
@@ -46,15 +45,13 @@ async def expire_account(uow: LettersWork, ctx: LettersContext, account_id: str)
     return count
 
 
-async def expire_held_letters(units: Units[None], ctx: LettersContext) -> int:
+async def expire_held_letters(units: Units[LettersRepository], ctx: LettersContext) -> int:
     """Expire every held letter past its limit (LetterExpired each), one transaction per account;
     returns how many. The expiry job's step (tests call it)."""
     total = 0
     while True:
-        async with units.sessions() as session:
-            accounts = await repo.accounts_with_due_holds(
-                session, units.clock.now(), limit=_ACCOUNTS_PER_PASS
-            )
+        async with units.read() as repos:
+            accounts = await repos.accounts_with_due_holds(units.clock.now(), limit=_ACCOUNTS_PER_PASS)
         for account_id in accounts:
             async with units.begin() as uow:
                 total += await expire_account(uow, ctx, account_id)

@@ -8,7 +8,6 @@ from uuid import UUID, uuid4
 
 from autoletter.contracts.letters import LetterReason
 from autoletter.letters.adapters import documents
-from autoletter.letters.adapters import repository as repo
 from autoletter.letters.adapters.documents import StoredDocument
 from autoletter.letters.domain import decisions
 from autoletter.letters.domain.model import LetterStatus, Transition
@@ -44,9 +43,7 @@ class DocumentNotFound(Exception):
 async def upload_document(uow: LettersWork, account_id: str, upload: Upload) -> str:
     """Keep a checked PDF for letters to name; returns its reference (the same for the same PDF)."""
     await uow.lock(ACCOUNT_LOCK, account_id)  # the cleanup takes it too: never delete what is being reused
-    stored = await documents.store(
-        uow.session, account_id, upload.pdf, upload.pages, upload.sha256, uow.now()
-    )
+    stored = await uow.repos.store_document(account_id, upload.pdf, upload.pages, upload.sha256, uow.now())
     return documents.to_ref(stored.document_id)
 
 
@@ -67,7 +64,7 @@ async def submit_letter(
     `reject_unknown_document`, makes a letter rejected with `document_not_found`.
     """
     await uow.lock(ACCOUNT_LOCK, account_id)
-    existing = await repo.by_idempotency_key(uow.session, account_id, idempotency_key)
+    existing = await uow.repos.by_idempotency_key(account_id, idempotency_key)
     if existing is not None:
         if existing.fingerprint != request.fingerprint:
             raise IdempotencyKeyReused(idempotency_key)
@@ -76,10 +73,10 @@ async def submit_letter(
 
     shared: StoredDocument | None = None
     if request.document_ref is not None:
-        shared = await documents.find(uow.session, account_id, request.document_ref)
+        shared = await uow.repos.find_document(account_id, request.document_ref)
         if shared is None and not reject_unknown_document:
             raise DocumentNotFound(request.document_ref)
-    found = await repo.status_copy(uow.session, account_id, request.service.value)
+    found = await uow.repos.status_copy(account_id, request.service.value)
     decision = decisions.decide_new_letter(
         found[0] if found else None, document_found=request.document_ref is None or shared is not None
     )
@@ -88,8 +85,7 @@ async def submit_letter(
     correlation_id = correlation_id or letter_id
     held = decision.status is LetterStatus.HELD
     transition = decisions.hold(letter_id, decision.reason, now, ctx.limits) if held else None
-    await repo.insert_letter(
-        uow.session,
+    await uow.repos.insert_letter(
         {
             "letter_id": letter_id,
             "account_id": account_id,
