@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TypeAlias
+from typing import Protocol
 from uuid import UUID
 
 from autoletter.contracts import Envelope, new_event
@@ -27,12 +27,21 @@ from autoletter.letters.domain.model import HoldLimits, LetterStatus, Transition
 from autoletter.letters.handlers.requests import DocumentRules
 from autoletter.runtime import tracing
 from autoletter.runtime.notify import Channel
-from autoletter.runtime.uow import SqlUnitOfWork
+from autoletter.runtime.uow import UnitOfWork
 
-#: Letters' unit of work, with its repository. The concrete one (not the `UnitOfWork` protocol):
-#: handlers stamp a transition's rows and its events with one instant, so they build events with
-#: contracts' `new_event` and the unit's `producer`, which the protocol does not have.
-LettersWork: TypeAlias = SqlUnitOfWork[LettersRepository]
+
+class LettersWork(UnitOfWork[LettersRepository], Protocol):
+    """Letters' unit of work (`SqlUnitOfWork[LettersRepository]`; `FakeUnitOfWork` in fast tests).
+
+    Handlers stamp a transition's rows and its events with one instant, so they build events with
+    contracts' `new_event` and an explicit `occurred_at` (the runtime's `new_event` reads the clock
+    again), which needs the producer name: the runtime's `UnitOfWork` protocol does not have it."""
+
+    @property
+    def producer(self) -> str:
+        """The service's name: the producer of every event it builds."""
+        ...
+
 
 #: The scope of the account lock every letters decision takes first.
 ACCOUNT_LOCK = "letters"
