@@ -10,7 +10,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from sqlalchemy import text
 
-from autoletter.runtime import stripe_api
+from autoletter import stripe as stripe_api
 from autoletter.runtime.db import create_engine, ensure_schema
 
 

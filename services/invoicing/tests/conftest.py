@@ -69,12 +69,12 @@ class Prepared:
         subs = self.runtime.subscriptions
         handlers = {t: h for s in subs for t, h in s.handlers.items()}
         batch = {t: s.batch_handler for s in subs if s.batch_handler for t in s.batch_types}
-        async with self.runtime.sessions.begin() as session:
+        async with self.runtime.service.units.begin() as uow:
             for event in events:
                 if type(event) in batch:
-                    await batch[type(event)](session, [event])  # type: ignore[misc]
+                    await batch[type(event)](uow, [event])  # type: ignore[misc]
                 else:
-                    await handlers[type(event)](session, event)
+                    await handlers[type(event)](uow, event)
 
     async def scalar(self, sql: str, **params: object) -> object:
         async with self.runtime.sessions.begin() as session:

@@ -24,17 +24,18 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from payments_testkit import StripeShapes, body, sign
 
+from autoletter import stripe as stripe_api
 from autoletter.contracts import Envelope, decode, new_event
 from autoletter.contracts.common import PostalAddress
 from autoletter.contracts.profile import ProfileCompleted, ProfileIncomplete
 from autoletter.payments.adapters.stripe_gateway import StripeGateway
 from autoletter.payments.bootstrap import bootstrap
 from autoletter.payments.settings import PaymentsSettings
-from autoletter.runtime import stripe_api
 from autoletter.runtime.auth import mint_token
 from autoletter.runtime.clock import FrozenClock
 from autoletter.runtime.service import ServiceRuntime
 from autoletter.runtime.testing import publish, read_events, wait_for
+from autoletter.stripe import outages_as_transient
 
 JWT_SECRET = "payments-tests-secret-0123456789abcdef"
 WEBHOOK_SECRET = "whsec_payments_tests_0123456789"
@@ -58,7 +59,8 @@ def _recording(name: str) -> Any:
         self.calls.append((name, args + tuple(kwargs.values())))
         if self.failures.get(name):
             self.failures[name] -= 1
-            raise stripe.APIConnectionError("simulated network failure")
+            with outages_as_transient():  # as the real gateway raises it
+                raise stripe.APIConnectionError("simulated network failure")
         return await getattr(StripeGateway, name)(self, *args, **kwargs)
 
     return call

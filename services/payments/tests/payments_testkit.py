@@ -16,7 +16,7 @@ from typing import Any
 
 import httpx
 
-from autoletter.runtime.stripe_api import API_VERSION
+from autoletter.stripe import API_VERSION
 
 RESOURCES = {
     "event": "/v1/events/evt_fixture",

@@ -80,6 +80,20 @@ async def test_checkout_opens_a_stripe_hosted_setup_page(service: PaymentsServic
     assert customer in call and ["card", "sepa_debit"] in call
 
 
+async def test_checkout_while_stripe_is_unreachable_answers_503_and_a_retry_succeeds(
+    service: PaymentsService, account: str
+) -> None:
+    await service.complete_profile(account)
+    service.gateway.failures["create_setup_checkout"] = 1
+    url, headers = f"/v1/accounts/{account}/payment-method/checkout", service.auth(account)
+    response = await service.client.post(url, headers=headers | {"Idempotency-Key": "k-outage"})
+    assert response.status_code == 503, response.text
+    assert response.headers["Retry-After"] == "30"
+    assert response.json()["error"] == "service_unavailable"
+    retried = await service.client.post(url, headers=headers | {"Idempotency-Key": "k-outage"})
+    assert retried.status_code == 200, retried.text
+
+
 async def test_checkout_refuses_return_urls_outside_the_allow_list(
     service: PaymentsService, account: str
 ) -> None:

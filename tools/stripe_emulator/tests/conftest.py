@@ -16,7 +16,7 @@ import stripe
 import uvicorn
 from fastapi import FastAPI, Request, Response
 
-from autoletter.runtime import stripe_api
+from autoletter import stripe as stripe_api
 from autoletter.stripe_emulator import EmulatorConfig, WebhookTarget, create_app
 
 WEBHOOK_SECRET = "whsec_test_emulator_0123456789abcdef"

@@ -8,7 +8,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from autoletter.runtime import stripe_api
+from autoletter import stripe as stripe_api
 from autoletter.runtime.testing import wait_for
 from autoletter.stripe_emulator import EmulatorConfig, WebhookTarget, create_app
 

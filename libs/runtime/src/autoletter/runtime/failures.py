@@ -2,14 +2,14 @@
 
 A message must never be dead-lettered because the database or Stripe was briefly unavailable (its
 effect would then never happen: a letter sent and never billed). The driver's SQLSTATE, the kind of
-network error and Stripe's HTTP status say which failures are the world's and which the message's.
+network error, and `TransientError` (which a dependency's adapter raises for its outages, e.g.
+autoletter.stripe's `outages_as_transient`) say which failures are the world's and which the message's.
 """
 
 from __future__ import annotations
 
 from enum import StrEnum
 
-import stripe
 from asyncpg.exceptions import InterfaceError as DriverInterfaceError
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeoutError
@@ -46,8 +46,6 @@ _OUTAGE_TYPES: tuple[type[BaseException], ...] = (
     PoolTimeoutError,
     InterfaceError,
     DriverInterfaceError,  # raw asyncpg: the connection was closed under us
-    stripe.APIConnectionError,
-    stripe.RateLimitError,
 )
 
 
@@ -94,8 +92,6 @@ def _is_outage(exc: BaseException) -> bool:
         if current is None:
             return False
         if isinstance(current, _OUTAGE_TYPES):
-            return True
-        if isinstance(current, stripe.StripeError) and (current.http_status or 0) >= 500:
             return True
         current = current.__cause__
     return False

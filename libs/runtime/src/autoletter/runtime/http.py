@@ -12,6 +12,8 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from autoletter.runtime.failures import TransientError
+
 log = logging.getLogger(__name__)
 
 
@@ -150,6 +152,18 @@ def install_error_handlers(app: FastAPI) -> None:
             error_body(code, str(exc.detail)),
             status_code=exc.status_code,
             headers=getattr(exc, "headers", None),
+        )
+
+    @app.exception_handler(TransientError)
+    async def dependency_unavailable(_: Request, exc: TransientError) -> JSONResponse:
+        # A dependency's outage (e.g. Stripe unreachable): nothing was changed, asking again will do.
+        log.warning("dependency_unavailable", extra={"error": str(exc)})
+        return JSONResponse(
+            error_body(
+                "service_unavailable", "A service we depend on is unavailable: try again in a minute."
+            ),
+            status_code=503,
+            headers={"Retry-After": "30"},
         )
 
     @app.exception_handler(Exception)

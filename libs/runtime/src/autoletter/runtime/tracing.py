@@ -102,7 +102,7 @@ def configure(service: str, *, endpoint: str | None, sample_ratio: float) -> Non
     # Only when exporting (their spans are leaves: nothing captures context inside them, and even
     # unrecorded they cost ~0.8 ms of CPU per Stripe request): one database layer (asyncpg, under
     # SQLAlchemy: instrumenting both would show every query twice), the HTTP client Stripe's SDK uses
-    # (aiohttp, stripe_api) and the one services call each other with (httpx).
+    # (aiohttp, autoletter.stripe's client) and the one services call each other with (httpx).
     from opentelemetry.instrumentation.aiohttp_client import AioHttpClientInstrumentor
     from opentelemetry.instrumentation.asyncpg import AsyncPGInstrumentor
     from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor

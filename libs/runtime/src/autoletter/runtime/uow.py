@@ -50,12 +50,17 @@ class UnitOfWork(Protocol[R_co]):
         """Publish `events` if and when the transaction commits (transactional outbox)."""
         ...
 
-    def new_event(self, cls: type[E], *, account_id: str, **payload: Any) -> E:
-        """A message that starts a new flow, from this service, now."""
+    def new_event(
+        self, cls: type[E], *, account_id: str, occurred_at: datetime | None = None, **payload: Any
+    ) -> E:
+        """A message that starts a new flow, from this service, at `occurred_at` (default: now)."""
         ...
 
-    def caused_by(self, cause: Envelope, cls: type[E], **payload: Any) -> E:
-        """A message caused by `cause` (same account and correlation), from this service, now."""
+    def caused_by(
+        self, cause: Envelope, cls: type[E], *, occurred_at: datetime | None = None, **payload: Any
+    ) -> E:
+        """A message caused by `cause` (same account and correlation), from this service, at
+        `occurred_at` (default: now)."""
         ...
 
 
@@ -69,13 +74,17 @@ class _Events:
     def now(self) -> datetime:
         return self.clock.now()
 
-    def new_event(self, cls: type[E], *, account_id: str, **payload: Any) -> E:
-        return new_event(
-            cls, account_id=account_id, producer=self.producer, occurred_at=self.now(), **payload
-        )
+    def new_event(
+        self, cls: type[E], *, account_id: str, occurred_at: datetime | None = None, **payload: Any
+    ) -> E:
+        at = occurred_at or self.now()
+        return new_event(cls, account_id=account_id, producer=self.producer, occurred_at=at, **payload)
 
-    def caused_by(self, cause: Envelope, cls: type[E], **payload: Any) -> E:
-        return caused_by(cause, cls, producer=self.producer, occurred_at=self.now(), **payload)
+    def caused_by(
+        self, cause: Envelope, cls: type[E], *, occurred_at: datetime | None = None, **payload: Any
+    ) -> E:
+        at = occurred_at or self.now()
+        return caused_by(cause, cls, producer=self.producer, occurred_at=at, **payload)
 
 
 @dataclass(frozen=True)

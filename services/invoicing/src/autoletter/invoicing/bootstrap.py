@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import partial
 from pathlib import Path
 
+from autoletter import stripe as stripe_api
 from autoletter.contracts import TOPICS
 from autoletter.invoicing.adapters.prices_repo import PriceBook, read_price_file, upsert_prices
 from autoletter.invoicing.adapters.rate_limit import TokenBucket
@@ -17,7 +18,6 @@ from autoletter.invoicing.entrypoints.recovery_jobs import issue_recoveries
 from autoletter.invoicing.handlers.close import CloseConfig, PeriodClose
 from autoletter.invoicing.handlers.runs import CloseRunner, RunResult
 from autoletter.invoicing.settings import InvoicingSettings
-from autoletter.runtime import stripe_api
 from autoletter.runtime.clock import Clock
 from autoletter.runtime.jobs import Job
 from autoletter.runtime.service import Resources, Service, ServiceRuntime

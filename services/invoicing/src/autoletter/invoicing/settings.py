@@ -5,21 +5,17 @@ from __future__ import annotations
 from pathlib import Path
 from typing import ClassVar
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field
 
-from autoletter.runtime.settings import Environment, ServiceSettings
+from autoletter.stripe import StripeSettings
 
-#: A Stripe test key that only the local emulator and stripe-mock accept.
-DEV_STRIPE_KEY = "sk_test_autoletter_local"
 DEFAULT_PRICE_LIST = Path(__file__).with_name("prices.toml")
 
 
-class InvoicingSettings(ServiceSettings):
+class InvoicingSettings(StripeSettings):
     service_name: ClassVar[str] = "invoicing"
     http_port: int = 8004
 
-    stripe_api_key: SecretStr = SecretStr(DEV_STRIPE_KEY)
-    stripe_api_base: str | None = Field(default=None, description="Stripe emulator or stripe-mock URL.")
     stripe_requests_per_second: float = Field(default=20.0, gt=0, description="Our budget of Stripe calls.")
     stripe_max_attempts: int = Field(
         default=6,
@@ -52,11 +48,3 @@ class InvoicingSettings(ServiceSettings):
         default=86400.0, gt=0, description="Reconcile each of the two latest closed periods this often."
     )
     reconciliation_check_interval_s: float = Field(default=600.0, gt=0)
-
-    @model_validator(mode="after")
-    def _no_dev_stripe_key_in_production(self) -> InvoicingSettings:
-        if self.environment is Environment.PRODUCTION and (
-            self.stripe_api_key.get_secret_value() == DEV_STRIPE_KEY
-        ):
-            raise ValueError("stripe_api_key: the development default is refused in production")
-        return self

@@ -5,6 +5,7 @@ from __future__ import annotations
 from functools import partial
 from pathlib import Path
 
+from autoletter import stripe as stripe_api
 from autoletter.contracts import TOPICS
 from autoletter.payments.adapters.stripe_gateway import StripeGateway
 from autoletter.payments.entrypoints import consumers, http, ops, reconciliation, webhook
@@ -13,7 +14,6 @@ from autoletter.payments.entrypoints.processor import WebhookProcessor, update_g
 from autoletter.payments.handlers import announcements
 from autoletter.payments.handlers.common import Context
 from autoletter.payments.settings import PaymentsSettings
-from autoletter.runtime import stripe_api
 from autoletter.runtime.clock import Clock
 from autoletter.runtime.jobs import Job
 from autoletter.runtime.service import Resources, Service

@@ -6,19 +6,17 @@ from typing import ClassVar
 
 from pydantic import Field, SecretStr, model_validator
 
-from autoletter.runtime.settings import Environment, ServiceSettings
+from autoletter.runtime.settings import Environment
+from autoletter.stripe import StripeSettings
 
 
-class PaymentsSettings(ServiceSettings):
+class PaymentsSettings(StripeSettings):
     """Stripe keys, hosted-page URLs and webhook processing."""
 
     service_name: ClassVar[str] = "payments"
     http_port: int = 8002
 
-    stripe_api_key: SecretStr = SecretStr("sk_test_123")
     stripe_webhook_secret: SecretStr = SecretStr("whsec_dev_only")
-    #: stripe-mock or the emulator in development and tests; None = api.stripe.com.
-    stripe_api_base: str | None = None
     stripe_webhook_tolerance_s: int = 300
 
     #: Offered on the hosted setup page (DESIGN §1: configurable).
@@ -35,10 +33,10 @@ class PaymentsSettings(ServiceSettings):
     webhook_max_backoff_s: float = 300.0
 
     @model_validator(mode="after")
-    def _stripe_secrets(self) -> PaymentsSettings:
-        if self.environment is Environment.PRODUCTION:
-            if self.stripe_webhook_secret.get_secret_value() == "whsec_dev_only":
-                raise ValueError("stripe_webhook_secret: the development default is refused in production")
-            if self.stripe_api_key.get_secret_value() == "sk_test_123":
-                raise ValueError("stripe_api_key: the development default is refused in production")
+    def _no_dev_webhook_secret_in_production(self) -> PaymentsSettings:
+        if (
+            self.environment is Environment.PRODUCTION
+            and self.stripe_webhook_secret.get_secret_value() == "whsec_dev_only"
+        ):
+            raise ValueError("stripe_webhook_secret: the development default is refused in production")
         return self

@@ -233,7 +233,6 @@ def _run(args: argparse.Namespace) -> int:
             emulator_url = f"http://127.0.0.1:{ports.emulator}"
             env |= {
                 "AUTOLETTER_STRIPE_API_BASE": emulator_url,
-                "AUTOLETTER_STRIPE_API_KEY": "sk_test_123",  # stripe-mock, behind the emulator, accepts it
                 "AUTOLETTER_STRIPE_WEBHOOK_SECRET": webhook_secret,
             }
             say("starting the Stripe emulator (no Stripe account needed) ...")

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Literal
 
-from autoletter.runtime.stripe_api import API_VERSION
+from autoletter.stripe import API_VERSION
 
 DAY = timedelta(days=1)
 

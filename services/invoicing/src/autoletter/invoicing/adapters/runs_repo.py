@@ -10,13 +10,15 @@ from sqlalchemy import and_, case, exists, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from autoletter.invoicing.adapters.tables import billing_runs, close_leases
+from autoletter.invoicing.domain.runs import RunStatus
 
 #: A run's process died when its lease lapsed: it shows as interrupted until the next taker resumes.
 _LEASE_HELD = exists().where(
     close_leases.c.run_id == billing_runs.c.run_id, close_leases.c.lease_until >= func.now()
 )
 _STATUS = case(
-    (and_(billing_runs.c.status == "running", ~_LEASE_HELD), "interrupted"), else_=billing_runs.c.status
+    (and_(billing_runs.c.status == RunStatus.RUNNING, ~_LEASE_HELD), RunStatus.INTERRUPTED.value),
+    else_=billing_runs.c.status,
 ).label("status")
 
 
@@ -27,7 +29,7 @@ async def create(
         billing_runs.insert().values(
             run_id=run_id,
             period=period,
-            status="pending",
+            status=RunStatus.PENDING,
             trigger=trigger,
             requested_by=requested_by,
             created_at=at,
@@ -49,9 +51,9 @@ async def mark_interrupted(session: AsyncSession, run_id: UUID, resumed_by: UUID
     """The run whose lapsed lease another run took: stopped, and resumed by that run."""
     await session.execute(
         update(billing_runs)
-        .where(billing_runs.c.run_id == run_id, billing_runs.c.status == "running")
+        .where(billing_runs.c.run_id == run_id, billing_runs.c.status == RunStatus.RUNNING)
         .values(
-            status="interrupted",
+            status=RunStatus.INTERRUPTED,
             finished_at=at,
             error=f"its process stopped renewing the lease; resumed by run {resumed_by}",
         )
@@ -59,5 +61,7 @@ async def mark_interrupted(session: AsyncSession, run_id: UUID, resumed_by: UUID
 
 
 async def completed(session: AsyncSession, period: str) -> bool:
-    query = select(func.count()).where(billing_runs.c.period == period, billing_runs.c.status == "completed")
+    query = select(func.count()).where(
+        billing_runs.c.period == period, billing_runs.c.status == RunStatus.COMPLETED
+    )
     return bool(await session.scalar(query))

@@ -7,6 +7,7 @@ from datetime import timedelta
 from autoletter.invoicing import metrics
 from autoletter.invoicing.adapters import invoice_repo
 from autoletter.invoicing.domain.period import due_for_close
+from autoletter.invoicing.domain.runs import RunStatus
 from autoletter.invoicing.entrypoints.deps import Deps
 
 
@@ -16,7 +17,7 @@ async def scheduled_close(deps: Deps) -> bool:
     if period is None or await deps.runs.completed(period):
         return False
     result = await deps.runs.close_period(period, trigger="schedule")
-    return result.status != "skipped"
+    return result.status != RunStatus.SKIPPED
 
 
 async def update_gauges(deps: Deps) -> None:

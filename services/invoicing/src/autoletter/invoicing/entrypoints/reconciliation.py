@@ -13,6 +13,7 @@ from prometheus_client import Counter, Gauge
 from pydantic import BaseModel, Field
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from autoletter import stripe as stripe_api
 from autoletter.invoicing.adapters import reconciliation_repo as repo
 from autoletter.invoicing.adapters.rate_limit import TokenBucket
 from autoletter.invoicing.adapters.reconciliation_sources import ServiceSides, SideUnavailable, StripeInvoices
@@ -21,7 +22,6 @@ from autoletter.invoicing.domain.reconciliation import Kind
 from autoletter.invoicing.entrypoints.deps import Deps, DepsDep
 from autoletter.invoicing.handlers.reconcile import Reconciler
 from autoletter.invoicing.settings import InvoicingSettings
-from autoletter.runtime import stripe_api
 from autoletter.runtime.auth import CurrentPrincipal, OpsRoute, require_ops
 from autoletter.runtime.clock import Clock
 from autoletter.runtime.http import ApiError, error_responses

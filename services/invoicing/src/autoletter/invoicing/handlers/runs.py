@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from autoletter.invoicing import metrics
 from autoletter.invoicing.adapters import close_lease, runs_repo
 from autoletter.invoicing.domain.period import Period
+from autoletter.invoicing.domain.runs import RunStatus
 from autoletter.invoicing.handlers.close import CloseProgress, PeriodClose
 from autoletter.runtime.clock import Clock
 
@@ -36,7 +37,7 @@ class RunResult:
 
     run_id: UUID
     period: str
-    status: str
+    status: RunStatus
     candidates: int
     issued: int
     carried_over: int
@@ -107,25 +108,27 @@ class CloseRunner:
                 await runs_repo.set_values(
                     session,
                     run_id,
-                    status="skipped",
+                    status=RunStatus.SKIPPED,
                     finished_at=self._clock.now(),
                     error="another close of this period is running",
                 )
-                return _result(run_id, period, "skipped", progress)
+                return _result(run_id, period, RunStatus.SKIPPED, progress)
             if taken.lapsed_run is not None:
                 await runs_repo.mark_interrupted(session, taken.lapsed_run, run_id, self._clock.now())
                 lapsed = {"period": str(period), "lapsed_run": str(taken.lapsed_run)}
                 log.info("billing_run_resumes", extra=lapsed)
-            await runs_repo.set_values(session, run_id, status="running", started_at=self._clock.now())
+            await runs_repo.set_values(
+                session, run_id, status=RunStatus.RUNNING, started_at=self._clock.now()
+            )
         try:
             metrics.CLOSE_RUNNING.inc()
             requests_before = self._stripe_requests()
             reporter = asyncio.create_task(self._report(run_id, progress, requests_before))
-            status = "failed"
+            status = RunStatus.FAILED
             error: str | None = "interrupted"
             try:
                 await self._while_leased(period, run_id, self._close.run(period, run_id, progress))
-                status = "completed" if progress.failed == 0 else "failed"
+                status = RunStatus.COMPLETED if progress.failed == 0 else RunStatus.FAILED
                 error = "; ".join(progress.errors[:3]) or None
             except Exception as exc:
                 error = f"{type(exc).__name__}: {exc}"
@@ -150,7 +153,7 @@ class CloseRunner:
             await asyncio.shield(self._release(period, run_id))
         for outcome, n in self._counts(progress).items():
             metrics.CLOSE_INVOICES.labels(outcome).set(n)
-        if status == "completed":
+        if status is RunStatus.COMPLETED:
             metrics.CLOSE_LAST_COMPLETED.set(time.time())
         log.info(
             "billing_run_finished", extra={"period": str(period), "status": status, **self._counts(progress)}
@@ -225,7 +228,7 @@ class CloseRunner:
             await runs_repo.set_values(session, run_id, **values)
 
 
-def _result(run_id: UUID, period: Period, status: str, p: CloseProgress) -> RunResult:
+def _result(run_id: UUID, period: Period, status: RunStatus, p: CloseProgress) -> RunResult:
     return RunResult(
         run_id=run_id,
         period=str(period),

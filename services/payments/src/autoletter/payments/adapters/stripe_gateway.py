@@ -1,8 +1,9 @@
 """Every Stripe call payments makes, behind one class.
 
-The client (`autoletter.runtime.stripe_api.client`) pins the API version and retries 429s and network
-errors with backoff; every create carries an idempotency key, so a retry — ours or the client's — never
-makes a second object.
+The client (`autoletter.stripe.client`) pins the API version and retries 429s and network errors with
+backoff; every create carries an idempotency key, so a retry — ours or the client's — never makes a
+second object. Every method raises Stripe's outages as TransientError (waited out, never dead-lettered)
+and its other errors as they are.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import stripe
 from autoletter.contracts.common import PostalAddress
 from autoletter.payments.adapters.stripe_events import payment_method_facts
 from autoletter.payments.domain.payment_methods import PaymentMethodFacts
+from autoletter.stripe import outages_transient
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +59,7 @@ class StripeGateway:
     def __init__(self, client: stripe.StripeClient) -> None:
         self._stripe = client
 
+    @outages_transient
     async def create_customer(self, account_id: str, details: CustomerDetails) -> str:
         """The account's customer: found by our metadata first, because idempotency keys are forgotten
         after about a day and a replayed ProfileCompleted must not create a second customer."""
@@ -74,6 +77,7 @@ class StripeGateway:
         )
         return str(customer.id)
 
+    @outages_transient
     async def update_customer(self, customer_id: str, details: CustomerDetails, *, key: str) -> None:
         await self._stripe.v1.customers.update_async(
             customer_id,
@@ -81,6 +85,7 @@ class StripeGateway:
             options={"idempotency_key": key},
         )
 
+    @outages_transient
     async def create_setup_checkout(
         self,
         *,
@@ -107,12 +112,14 @@ class StripeGateway:
         )
         return HostedPage(url=str(session.url), session_id=str(session.id))
 
+    @outages_transient
     async def create_portal_session(self, *, customer_id: str, return_url: str, key: str) -> str:
         session = await self._stripe.v1.billing_portal.sessions.create_async(
             params={"customer": customer_id, "return_url": return_url}, options={"idempotency_key": key}
         )
         return str(session.url)
 
+    @outages_transient
     async def checkout_payment_method(self, session_id: str) -> PaymentMethodFacts | None:
         """The method a completed setup Checkout collected (fresh from Stripe, expanded)."""
         session = await self._stripe.v1.checkout.sessions.retrieve_async(
@@ -133,10 +140,12 @@ class StripeGateway:
             facts = replace(facts, mandate_id=mandate_id)
         return facts
 
+    @outages_transient
     async def payment_method(self, payment_method_id: str) -> PaymentMethodFacts:
         pm = await self._stripe.v1.payment_methods.retrieve_async(payment_method_id)
         return payment_method_facts(pm.to_dict())
 
+    @outages_transient
     async def set_default_payment_method(self, customer_id: str, payment_method_id: str) -> None:
         """The method Stripe charges invoices to."""
         await self._stripe.v1.customers.update_async(
@@ -145,6 +154,7 @@ class StripeGateway:
             options={"idempotency_key": f"default:{customer_id}:{payment_method_id}"},
         )
 
+    @outages_transient
     async def pay_invoice(self, stripe_invoice_id: str, payment_method_id: str, setting: str) -> bool:
         """Ask Stripe to charge an unpaid invoice now, once per `setting` (the id of the event that made
         this method the default). False when Stripe refused (the outcome arrives as a webhook anyway);
@@ -165,10 +175,15 @@ class StripeGateway:
 
     async def payment_failure(self, stripe_invoice_id: str) -> PaymentFailure:
         """Why the latest payment of an invoice failed (decline code and Stripe's message): one call, the
-        payment intent expanded."""
-        payments = await self._stripe.v1.invoice_payments.list_async(
-            params={"invoice": stripe_invoice_id, "limit": 1, "expand": ["data.payment.payment_intent"]}
-        )
+        payment intent expanded. Nothing known when Stripe cannot tell us now: the outcome stands
+        without its reason rather than waiting for one."""
+        try:
+            payments = await self._stripe.v1.invoice_payments.list_async(
+                params={"invoice": stripe_invoice_id, "limit": 1, "expand": ["data.payment.payment_intent"]}
+            )
+        except stripe.StripeError:
+            log.warning("payment_failure_lookup_failed", extra={"stripe_invoice_id": stripe_invoice_id})
+            return PaymentFailure(None, None)
         for item in payments.data:
             intent = (item.to_dict().get("payment") or {}).get("payment_intent")
             error = (intent.get("last_payment_error") if isinstance(intent, dict) else None) or {}
@@ -176,15 +191,18 @@ class StripeGateway:
             return PaymentFailure(code if isinstance(code, str) else None, error.get("message"))
         return PaymentFailure(None, None)
 
+    @outages_transient
     async def payment_intent(self, payment_intent_id: str) -> dict[str, Any]:
         """A PaymentIntent, fresh: whether a debit is still processing, its latest charge."""
         intent = await self._stripe.v1.payment_intents.retrieve_async(payment_intent_id)
         return intent.to_dict()
 
+    @outages_transient
     async def charge(self, charge_id: str) -> dict[str, Any]:
         """A charge: its customer and, for a debit, the mandate it was collected under."""
         return (await self._stripe.v1.charges.retrieve_async(charge_id)).to_dict()
 
+    @outages_transient
     async def invoice_of_payment_intent(self, payment_intent_id: str) -> dict[str, Any] | None:
         """The invoice a PaymentIntent pays, through Invoice Payments: with the pinned API version
         PaymentIntents and charges carry no `invoice`."""

@@ -8,7 +8,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from autoletter.contracts import Envelope
+from autoletter.contracts import Envelope, caused_by, new_event
 from autoletter.contracts.payments import ServiceStatusChanged
 from autoletter.payments.adapters import repository
 from autoletter.payments.adapters.stripe_gateway import StripeGateway
@@ -37,18 +37,12 @@ def stripe_correlation(event_id: str) -> UUID:
 
 
 def make(ctx: Context, cls: type[E], account_id: str, cause: Cause, **payload: Any) -> E:
+    """An event of payments, now: caused by a message, or starting a flow (a Stripe event's correlation)."""
     now = ctx.clock.now()
     if isinstance(cause, Envelope):
-        return cls.create(
-            account_id=cause.account_id,
-            producer=ctx.producer,
-            occurred_at=now,
-            correlation_id=cause.correlation_id,
-            causation_id=cause.event_id,
-            **payload,
-        )
-    return cls.create(
-        account_id=account_id, producer=ctx.producer, occurred_at=now, correlation_id=cause, **payload
+        return caused_by(cause, cls, producer=ctx.producer, occurred_at=now, **payload)
+    return new_event(
+        cls, account_id=account_id, producer=ctx.producer, occurred_at=now, correlation_id=cause, **payload
     )
 
 

@@ -7,7 +7,6 @@ from dataclasses import replace
 from typing import Any
 from uuid import UUID
 
-import stripe
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from autoletter.contracts import Envelope
@@ -99,11 +98,7 @@ async def _with_failure_reason(
     ctx: Context, outcome: InvoiceOutcome, record: InvoiceRecord
 ) -> tuple[InvoiceOutcome, InvoiceRecord]:
     """Stripe's decline code and message, fetched fresh; the outcome stands without them."""
-    try:
-        failure = await ctx.gateway.payment_failure(outcome.stripe_invoice_id)
-    except stripe.StripeError:
-        log.warning("payment_failure_lookup_failed", extra={"stripe_invoice_id": outcome.stripe_invoice_id})
-        return outcome, record
+    failure = await ctx.gateway.payment_failure(outcome.stripe_invoice_id)
     outcome = replace(outcome, failure_code=failure.code, failure_message=failure.message)
     return outcome, replace(record, failure_code=failure.code)
 

@@ -15,6 +15,7 @@ import weakref
 from typing import Any
 
 import aiohttp
+
 import stripe
 
 API_VERSION = "2026-08-26.dahlia"
