@@ -11,10 +11,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
 from uuid import UUID
 
-from autoletter.contracts import Envelope, new_event
+from autoletter.contracts import Envelope
 from autoletter.contracts.letters import (
     LetterAccepted,
     LetterCancelled,
@@ -29,18 +28,9 @@ from autoletter.runtime import tracing
 from autoletter.runtime.notify import Channel
 from autoletter.runtime.uow import UnitOfWork
 
-
-class LettersWork(UnitOfWork[LettersRepository], Protocol):
-    """Letters' unit of work (`SqlUnitOfWork[LettersRepository]`; `FakeUnitOfWork` in fast tests).
-
-    Handlers stamp a transition's rows and its events with one instant, so they build events with
-    contracts' `new_event` and an explicit `occurred_at` (the runtime's `new_event` reads the clock
-    again), which needs the producer name: the runtime's `UnitOfWork` protocol does not have it."""
-
-    @property
-    def producer(self) -> str:
-        """The service's name: the producer of every event it builds."""
-        ...
+#: Letters' unit of work (`SqlUnitOfWork[LettersRepository]`; `FakeUnitOfWork` in fast tests). Handlers
+#: stamp a transition's rows and its events with one instant: they pass it as `occurred_at`.
+LettersWork = UnitOfWork[LettersRepository]
 
 
 #: The scope of the account lock every letters decision takes first.
@@ -119,10 +109,9 @@ def letter_event(
     payload: dict[str, object] = {"letter_id": t.letter_id, "service": service}
     if t.reason is not None:
         payload["reason"] = t.reason
-    return new_event(
+    return uow.new_event(
         cls,
         account_id=account_id,
-        producer=uow.producer,
         occurred_at=now,
         correlation_id=correlation_id,
         causation_id=causation_id,

@@ -14,7 +14,6 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 from uuid import UUID
 
-from autoletter.contracts import new_event
 from autoletter.contracts.common import Service
 from autoletter.contracts.letters import LetterSent
 from autoletter.letters import metrics
@@ -146,10 +145,9 @@ def _letter_sent(
     uow: LettersWork, account_id: str, service: str, row: Record, receipt: DispatchReceipt, now: datetime
 ) -> LetterSent:
     """LetterSent, in the letter's own flow, stamped with the time the batch records it as sent."""
-    return new_event(
+    return uow.new_event(
         LetterSent,
         account_id=account_id,
-        producer=uow.producer,
         occurred_at=now,
         correlation_id=row.correlation_id,
         letter_id=row.letter_id,
