@@ -70,7 +70,7 @@ async def test_an_amount_below_the_minimum_carries_over_then_is_billed(
     acct = f"a{unique}"
     await prepared.deliver(customer_created(acct, EARLY), letter_sent(acct, "standard", NOV))  # €0.95
     prepared.runtime.deps.close._config = prepared.runtime.deps.close._config.__class__(
-        minimum_cents=100, currency="eur", concurrency=2, producer="invoicing"
+        minimum_cents=100, currency="eur", concurrency=2
     )
     november = await close_period(prepared.runtime, "2026-11")
     assert (november.carried_over, november.issued) == (1, 0)

@@ -9,6 +9,7 @@ from autoletter import stripe as stripe_api
 from autoletter.contracts import TOPICS
 from autoletter.invoicing.adapters.prices_repo import PriceBook, read_price_file, upsert_prices
 from autoletter.invoicing.adapters.rate_limit import TokenBucket
+from autoletter.invoicing.adapters.repository import InvoicingRepository
 from autoletter.invoicing.adapters.stripe_billing import StripeApiBilling, StripeBilling
 from autoletter.invoicing.domain.period import Period
 from autoletter.invoicing.entrypoints import consumers, http, reconciliation
@@ -50,9 +51,10 @@ def bootstrap(
         minimum_cents=settings.stripe_minimum_charge_cents,
         currency=settings.currency,
         concurrency=settings.close_concurrency,
-        producer=settings.service_name,
     )
-    close = PeriodClose(sessions, billing, clock, config)
+    prices = PriceBook()
+    units = resources.units(partial(InvoicingRepository, prices=prices))
+    close = PeriodClose(units, billing, config)
     stats = getattr(billing, "stats", None)
     runs = CloseRunner(
         resources.engine,
@@ -62,7 +64,7 @@ def bootstrap(
         stripe_requests=(lambda: stats.total_requests) if stats is not None else (lambda: 0),
     )
     reconciler = reconciliation.build_reconciler(settings, sessions, clock)
-    deps = Deps(settings, clock, sessions, PriceBook(), billing, close, runs, reconciler)
+    deps = Deps(settings, clock, sessions, units, prices, billing, close, runs, reconciler)
     jobs = [
         Job("billing-runs", runs.serve, 1.0),  # runs requested over HTTP, one after another
         Job("ledger-gauges", partial(update_gauges, deps), settings.metrics_interval_s),
@@ -78,7 +80,7 @@ def bootstrap(
         deps,
         MIGRATIONS,
         "AutoLetter invoicing",
-        units=resources.units(),
+        units=units,
         publishes=[TOPICS["invoicing.events"]],
         subscriptions=consumers.subscriptions(deps),
         routers=[http.router, reconciliation.router],

@@ -21,11 +21,11 @@ from autoletter.runtime.registry import in_batches, on, subscribe
 
 def subscriptions(deps: Deps) -> list[Subscription]:
     """LetterSent in batches (one insert per batch); payments' facts one by one."""
-    outcome = apply_payment_outcome(deps.clock, deps.settings.service_name)
+    outcome = apply_payment_outcome
     return [
         subscribe(
             CONSUMER_GROUPS["invoicing.usage"],
-            batch=in_batches(LetterSent, record_usage(deps.prices)),
+            batch=in_batches(LetterSent, record_usage),
             batch_size=deps.settings.usage_batch_size,
         ),
         subscribe(

@@ -9,6 +9,7 @@ from fastapi import Depends
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from autoletter.invoicing.adapters.prices_repo import PriceBook
+from autoletter.invoicing.adapters.repository import InvoicingRepository
 from autoletter.invoicing.adapters.stripe_billing import StripeBilling
 from autoletter.invoicing.handlers.close import PeriodClose
 from autoletter.invoicing.handlers.reconcile import Reconciler
@@ -16,6 +17,7 @@ from autoletter.invoicing.handlers.runs import CloseRunner
 from autoletter.invoicing.settings import InvoicingSettings
 from autoletter.runtime.clock import Clock
 from autoletter.runtime.service import deps_of
+from autoletter.runtime.uow import Units
 
 
 @dataclass(frozen=True)
@@ -24,7 +26,12 @@ class Deps:
 
     settings: InvoicingSettings
     clock: Clock
+    #: For reading, and the close's and jobs' own transactions.
     sessions: async_sessionmaker[AsyncSession]
+    #: Opens the handlers' units of work (a transaction committed when the block ends); the consumers
+    #: open one around each message or batch.
+    units: Units[InvoicingRepository]
+    #: The price list the repositories read (cached; invalidated when the price file is loaded).
     prices: PriceBook
     billing: StripeBilling
     close: PeriodClose

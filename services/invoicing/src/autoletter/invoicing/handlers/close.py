@@ -16,17 +16,16 @@ from typing import Any
 from uuid import UUID, uuid4
 
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from autoletter.invoicing.adapters import invoice_repo
 from autoletter.invoicing.adapters.invoice_repo import Candidate
+from autoletter.invoicing.adapters.repository import InvoicingRepository
 from autoletter.invoicing.adapters.stripe_billing import DraftRequest, LineRequest, StripeBilling
 from autoletter.invoicing.domain.invoice_state import UNFINISHED, InvoiceState, after_finalised
 from autoletter.invoicing.domain.lines import DASH, build_lines, total, worth_invoicing
 from autoletter.invoicing.domain.period import Period
 from autoletter.invoicing.handlers.issue import issued_event
-from autoletter.runtime import outbox
-from autoletter.runtime.clock import Clock
+from autoletter.runtime.uow import Units
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +51,6 @@ class CloseConfig:
     minimum_cents: int
     currency: str
     concurrency: int
-    producer: str
 
 
 class _CarryOver(Exception):
@@ -76,15 +74,12 @@ class PeriodClose:
     """Closes periods through a Stripe adapter; the caller holds the period lock."""
 
     def __init__(
-        self,
-        sessions: async_sessionmaker[AsyncSession],
-        billing: StripeBilling,
-        clock: Clock,
-        config: CloseConfig,
+        self, units: Units[InvoicingRepository], billing: StripeBilling, config: CloseConfig
     ) -> None:
-        self._sessions = sessions
+        self._units = units
+        self._sessions = units.sessions
         self._billing = billing
-        self._clock = clock
+        self._clock = units.clock
         self._config = config
 
     async def run(self, period: Period, run_id: UUID, progress: CloseProgress) -> None:
@@ -250,13 +245,10 @@ class PeriodClose:
 
     async def _issue(self, invoice_id: UUID, stripe_id: str) -> None:
         """Issued, and InvoiceIssued staged in the same transaction (exactly once: by issued_at)."""
-        now = self._clock.now()
-        async with self._sessions.begin() as session:
-            row = await invoice_repo.get(session, invoice_id, for_update=True)
-            if row is None or row.issued_at is not None:
+        async with self._units.begin() as uow:
+            now = uow.now()
+            invoice = await uow.repos.invoice(invoice_id, for_update=True)
+            if invoice is None or invoice.issued_at is not None:
                 return
-            state = after_finalised(InvoiceState(row.state))
-            await invoice_repo.set_values(
-                session, invoice_id, state=state.value, issued_at=now, updated_at=now
-            )
-            await outbox.add(session, issued_event(row, stripe_id, self._config.producer, now))
+            await uow.repos.mark_issued(invoice_id, now, state=after_finalised(invoice.state))
+            await uow.stage(issued_event(uow, invoice, stripe_id, now))

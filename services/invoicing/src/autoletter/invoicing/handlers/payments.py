@@ -4,10 +4,6 @@ lost dispute also records the dispute's recovery invoice (issued by the recovery
 from __future__ import annotations
 
 import logging
-from datetime import datetime
-from typing import Any
-
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from autoletter.contracts.payments import (
     DisputeStatus,
@@ -17,7 +13,6 @@ from autoletter.contracts.payments import (
     PaymentProcessing,
     PaymentSucceeded,
 )
-from autoletter.invoicing.adapters import invoice_repo, recovery_repo
 from autoletter.invoicing.domain.invoice_state import (
     UNFINISHED,
     InvoiceState,
@@ -25,11 +20,7 @@ from autoletter.invoicing.domain.invoice_state import (
     after_payment_event,
 )
 from autoletter.invoicing.handlers import recovery
-from autoletter.invoicing.handlers.issue import issued_event
-from autoletter.runtime import outbox
-from autoletter.runtime.clock import Clock
-from autoletter.runtime.consumer import Handler
-from autoletter.runtime.uow import SqlUnitOfWork
+from autoletter.invoicing.handlers.issue import InvoicingWork, issued_event
 
 log = logging.getLogger(__name__)
 
@@ -56,51 +47,43 @@ def outcome_of(event: PaymentEvent) -> PaymentOutcome | None:
     return PaymentOutcome.FAILED_FINAL if event.final else PaymentOutcome.FAILED_RETRYING
 
 
-def apply_payment_outcome(clock: Clock, producer: str) -> Handler:
+async def apply_payment_outcome(uow: InvoicingWork, event: PaymentEvent) -> None:
     """The handler of PaymentSucceeded, PaymentFailed, InvoiceVoided, PaymentProcessing, PaymentDisputed."""
-
-    async def on_payment_event(uow: SqlUnitOfWork[Any], event: PaymentEvent) -> None:
-        session = uow.session
-        outcome = outcome_of(event)
-        if outcome is None:
-            return  # a dispute opened changes no state
-        row = await invoice_repo.get(session, event.invoice_id, for_update=True)
-        if row is None:
-            await _recovery_outcome(session, event, outcome, clock.now())
-            return
-        if row.account_id != event.account_id:
-            log.warning("payment_event_for_unknown_invoice", extra={"event_type": event.event_type})
-            return
-        state = InvoiceState(row.state)
-        new_state = after_payment_event(state, outcome)
-        now = clock.now()
-        if isinstance(event, PaymentDisputed) and new_state is InvoiceState.DISPUTED:
-            await recovery.record(session, event, row, now)
-        values: dict[str, str | datetime | None] = {}
-        if new_state != state:
-            values.update(state=new_state.value, updated_at=now)
-        if isinstance(event, PaymentFailed) and new_state != state:
-            values["last_failure_code"] = event.failure_code
-        if row.issued_at is None and state in UNFINISHED and new_state != state:
-            # Stripe reports outcomes of finalised invoices only: a close stopped right after
-            # finalising has not announced it yet. Announce it here, exactly once.
-            values.update(issued_at=now, stripe_invoice_id=row.stripe_invoice_id or event.stripe_invoice_id)
-            await outbox.add(session, issued_event(row, values["stripe_invoice_id"], producer, now))
-        if values:
-            await invoice_repo.set_values(session, event.invoice_id, **values)
-
-    return on_payment_event
-
-
-async def _recovery_outcome(
-    session: AsyncSession, event: PaymentEvent, outcome: PaymentOutcome, now: datetime
-) -> None:
-    """A payment outcome of a recovery invoice (payments names it by our id, as any invoice)."""
-    row = await recovery_repo.get(session, event.invoice_id, for_update=True)
-    if row is None or row.account_id != event.account_id:
+    outcome = outcome_of(event)
+    if outcome is None:
+        return  # a dispute opened changes no state
+    invoice = await uow.repos.invoice(event.invoice_id, for_update=True)
+    if invoice is None:
+        await _recovery_outcome(uow, event, outcome)
+        return
+    if invoice.account_id != event.account_id:
         log.warning("payment_event_for_unknown_invoice", extra={"event_type": event.event_type})
         return
-    state = InvoiceState(row.state)
+    state = invoice.state
     new_state = after_payment_event(state, outcome)
-    if new_state != state:
-        await recovery_repo.set_values(session, event.invoice_id, state=new_state.value, updated_at=now)
+    now = uow.now()
+    if isinstance(event, PaymentDisputed) and new_state is InvoiceState.DISPUTED:
+        await recovery.record(uow, event, invoice, now)
+    if new_state == state:
+        return
+    if isinstance(event, PaymentFailed):
+        await uow.repos.set_failed(event.invoice_id, new_state, now, event.failure_code)
+    else:
+        await uow.repos.set_state(event.invoice_id, new_state, now)
+    if invoice.issued_at is None and state in UNFINISHED:
+        # Stripe reports outcomes of finalised invoices only: a close stopped right after
+        # finalising has not announced it yet. Announce it here, exactly once.
+        stripe_invoice_id = invoice.stripe_invoice_id or event.stripe_invoice_id
+        await uow.repos.mark_issued(event.invoice_id, now, stripe_invoice_id=stripe_invoice_id)
+        await uow.stage(issued_event(uow, invoice, stripe_invoice_id, now))
+
+
+async def _recovery_outcome(uow: InvoicingWork, event: PaymentEvent, outcome: PaymentOutcome) -> None:
+    """A payment outcome of a recovery invoice (payments names it by our id, as any invoice)."""
+    found = await uow.repos.recovery(event.invoice_id, for_update=True)
+    if found is None or found.account_id != event.account_id:
+        log.warning("payment_event_for_unknown_invoice", extra={"event_type": event.event_type})
+        return
+    new_state = after_payment_event(found.state, outcome)
+    if new_state != found.state:
+        await uow.repos.set_recovery_state(event.invoice_id, new_state, uow.now())

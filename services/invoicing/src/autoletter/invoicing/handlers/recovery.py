@@ -14,10 +14,12 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from autoletter.contracts.payments import PaymentDisputed
 from autoletter.invoicing.adapters import recovery_repo
+from autoletter.invoicing.adapters.repository import Invoice, RecoveryInvoice
 from autoletter.invoicing.adapters.stripe_billing import DraftRequest, LineRequest
 from autoletter.invoicing.domain.invoice_state import InvoiceState
 from autoletter.invoicing.domain.period import Period
 from autoletter.invoicing.domain.recovery import LINE_KEY, recovery_invoice_id, stripe_key
+from autoletter.invoicing.handlers.issue import InvoicingWork
 
 log = logging.getLogger(__name__)
 
@@ -30,24 +32,23 @@ class RecoveryBilling(Protocol):
     async def finalize(self, stripe_invoice_id: str, invoice_id: UUID, *, automatic: bool = True) -> None: ...
 
 
-async def record(session: AsyncSession, event: PaymentDisputed, disputed: Any, now: datetime) -> bool:
+async def record(uow: InvoicingWork, event: PaymentDisputed, disputed: Invoice, now: datetime) -> bool:
     """The recovery of this dispute, for the disputed amount; False when recorded before."""
-    created = await recovery_repo.request(
-        session,
-        {
-            "invoice_id": recovery_invoice_id(event.dispute_id),
-            "dispute_id": event.dispute_id,
-            "recovers_invoice_id": event.invoice_id,
-            "account_id": event.account_id,
-            "service": disputed.service,
-            "period": disputed.period,
-            "amount_cents": event.amount_cents,
-            "currency": event.currency,
-            "stripe_customer_id": disputed.stripe_customer_id,
-            "state": InvoiceState.DRAFT.value,
-            "created_at": now,
-            "updated_at": now,
-        },
+    created = await uow.repos.request_recovery(
+        RecoveryInvoice(
+            invoice_id=recovery_invoice_id(event.dispute_id),
+            dispute_id=event.dispute_id,
+            recovers_invoice_id=event.invoice_id,
+            account_id=event.account_id,
+            service=disputed.service,
+            period=disputed.period,
+            amount_cents=event.amount_cents,
+            currency=event.currency,
+            stripe_customer_id=disputed.stripe_customer_id,
+            state=InvoiceState.DRAFT,
+            created_at=now,
+            updated_at=now,
+        )
     )
     if created:
         log.info("recovery_invoice_requested", extra={"dispute_id": event.dispute_id})

@@ -1,0 +1,236 @@
+"""invoicing's repository: what its handlers read and write, bound to one unit of work's transaction
+(`resources.units(...)` builds an `InvoicingRepository` over each unit's session). Reads return domain
+values; writes say what they change. The queries themselves live in `invoice_repo`, `ledger_repo` and
+`recovery_repo` (shared with the close, the read routes and the benchmarks)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+from uuid import UUID
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from autoletter.contracts.common import Service
+from autoletter.invoicing.adapters import invoice_repo, ledger_repo, recovery_repo
+from autoletter.invoicing.adapters.prices_repo import PriceBook
+from autoletter.invoicing.domain.invoice_state import InvoiceState
+from autoletter.invoicing.domain.lines import Usage
+from autoletter.invoicing.domain.pricing import PriceList
+
+
+@dataclass(frozen=True)
+class Invoice:
+    """One of our monthly invoices (a row of `invoices`)."""
+
+    invoice_id: UUID
+    account_id: str
+    service: Service
+    period: str
+    state: InvoiceState
+    currency: str
+    letters: int
+    amount_cents: int
+    stripe_customer_id: str
+    stripe_invoice_id: str | None
+    issued_at: datetime | None
+    last_failure_code: str | None = None
+
+    @classmethod
+    def of_row(cls, row: Any) -> Invoice:
+        return cls(
+            invoice_id=row.invoice_id,
+            account_id=row.account_id,
+            service=Service(row.service),
+            period=row.period,
+            state=InvoiceState(row.state),
+            currency=row.currency,
+            letters=row.letters,
+            amount_cents=row.amount_cents,
+            stripe_customer_id=row.stripe_customer_id,
+            stripe_invoice_id=row.stripe_invoice_id,
+            issued_at=row.issued_at,
+            last_failure_code=row.last_failure_code,
+        )
+
+
+@dataclass(frozen=True)
+class RecoveryInvoice:
+    """The recovery invoice of one lost dispute (a row of `recovery_invoices`)."""
+
+    invoice_id: UUID
+    dispute_id: str
+    recovers_invoice_id: UUID
+    account_id: str
+    service: Service
+    period: str
+    amount_cents: int
+    currency: str
+    stripe_customer_id: str
+    state: InvoiceState
+    created_at: datetime
+    updated_at: datetime
+    stripe_invoice_id: str | None = None
+
+    @classmethod
+    def of_row(cls, row: Any) -> RecoveryInvoice:
+        return cls(
+            invoice_id=row.invoice_id,
+            dispute_id=row.dispute_id,
+            recovers_invoice_id=row.recovers_invoice_id,
+            account_id=row.account_id,
+            service=Service(row.service),
+            period=row.period,
+            amount_cents=row.amount_cents,
+            currency=row.currency,
+            stripe_customer_id=row.stripe_customer_id,
+            state=InvoiceState(row.state),
+            created_at=row.created_at,
+            updated_at=row.updated_at,
+            stripe_invoice_id=row.stripe_invoice_id,
+        )
+
+
+@dataclass(frozen=True)
+class UsageEntry:
+    """One priced letter for the ledger, with the account and event it came from."""
+
+    usage: Usage
+    account_id: str
+    event_id: UUID
+    currency: str
+
+
+class Invoicing(Protocol):
+    """What invoicing's handlers need of its storage (`InvoicingRepository`, or a fake in fast tests)."""
+
+    async def price_list(self) -> PriceList:
+        """The price list in force (every version), as the database holds it."""
+        ...
+
+    async def add_usage(self, entries: Sequence[UsageEntry]) -> Counter[str]:
+        """Write usage lines; a letter already in the ledger is skipped. The lines written, by service."""
+        ...
+
+    async def save_customer(self, account_id: str, stripe_customer_id: str, at: datetime) -> None:
+        """The account's Stripe customer (the latest one wins)."""
+        ...
+
+    async def invoice(self, invoice_id: UUID, *, for_update: bool = False) -> Invoice | None:
+        """One of our invoices; `for_update` locks it until the transaction ends."""
+        ...
+
+    async def set_state(self, invoice_id: UUID, state: InvoiceState, at: datetime) -> None:
+        """Move the invoice to `state` at `at`."""
+        ...
+
+    async def set_failed(
+        self, invoice_id: UUID, state: InvoiceState, at: datetime, failure_code: str | None
+    ) -> None:
+        """Move the invoice to the `state` a failed payment led to, at `at`, and record the failure's
+        code (None: Stripe gave none, which replaces an earlier failure's)."""
+        ...
+
+    async def mark_issued(
+        self,
+        invoice_id: UUID,
+        at: datetime,
+        *,
+        stripe_invoice_id: str | None = None,
+        state: InvoiceState | None = None,
+    ) -> None:
+        """Record that the invoice was announced (InvoiceIssued) at `at`; with its Stripe id and state
+        when given."""
+        ...
+
+    async def recovery(self, invoice_id: UUID, *, for_update: bool = False) -> RecoveryInvoice | None:
+        """A recovery invoice by our id; `for_update` locks it until the transaction ends."""
+        ...
+
+    async def request_recovery(self, recovery: RecoveryInvoice) -> bool:
+        """Record a dispute's recovery invoice; False when that dispute's was recorded already."""
+        ...
+
+    async def set_recovery_state(self, invoice_id: UUID, state: InvoiceState, at: datetime) -> None:
+        """Move a recovery invoice to `state` at `at`."""
+        ...
+
+
+class InvoicingRepository:
+    """invoicing's reads and writes in one transaction (a unit of work's session)."""
+
+    def __init__(self, session: AsyncSession, prices: PriceBook | None = None) -> None:
+        self.session = session
+        self._prices = prices or PriceBook()
+
+    async def price_list(self) -> PriceList:
+        """The database's price list, through the service's PriceBook (re-read at most every TTL)."""
+        return await self._prices.get(self.session)
+
+    async def add_usage(self, entries: Sequence[UsageEntry]) -> Counter[str]:
+        rows = [
+            ledger_repo.usage_row(e.usage, account_id=e.account_id, event_id=e.event_id, currency=e.currency)
+            for e in entries
+        ]
+        return await ledger_repo.insert_usage(self.session, rows)
+
+    async def save_customer(self, account_id: str, stripe_customer_id: str, at: datetime) -> None:
+        await ledger_repo.save_customer(self.session, account_id, stripe_customer_id, at)
+
+    async def invoice(self, invoice_id: UUID, *, for_update: bool = False) -> Invoice | None:
+        row = await invoice_repo.get(self.session, invoice_id, for_update=for_update)
+        return None if row is None else Invoice.of_row(row)
+
+    async def set_state(self, invoice_id: UUID, state: InvoiceState, at: datetime) -> None:
+        await invoice_repo.set_values(self.session, invoice_id, state=state.value, updated_at=at)
+
+    async def set_failed(
+        self, invoice_id: UUID, state: InvoiceState, at: datetime, failure_code: str | None
+    ) -> None:
+        await invoice_repo.set_values(
+            self.session, invoice_id, state=state.value, updated_at=at, last_failure_code=failure_code
+        )
+
+    async def mark_issued(
+        self,
+        invoice_id: UUID,
+        at: datetime,
+        *,
+        stripe_invoice_id: str | None = None,
+        state: InvoiceState | None = None,
+    ) -> None:
+        values: dict[str, object] = {"issued_at": at, "updated_at": at}
+        if stripe_invoice_id is not None:
+            values["stripe_invoice_id"] = stripe_invoice_id
+        if state is not None:
+            values["state"] = state.value
+        await invoice_repo.set_values(self.session, invoice_id, **values)
+
+    async def recovery(self, invoice_id: UUID, *, for_update: bool = False) -> RecoveryInvoice | None:
+        row = await recovery_repo.get(self.session, invoice_id, for_update=for_update)
+        return None if row is None else RecoveryInvoice.of_row(row)
+
+    async def request_recovery(self, recovery: RecoveryInvoice) -> bool:
+        row: dict[str, object] = {
+            "invoice_id": recovery.invoice_id,
+            "dispute_id": recovery.dispute_id,
+            "recovers_invoice_id": recovery.recovers_invoice_id,
+            "account_id": recovery.account_id,
+            "service": recovery.service.value,
+            "period": recovery.period,
+            "amount_cents": recovery.amount_cents,
+            "currency": recovery.currency,
+            "stripe_customer_id": recovery.stripe_customer_id,
+            "state": recovery.state.value,
+            "created_at": recovery.created_at,
+            "updated_at": recovery.updated_at,
+        }
+        if recovery.stripe_invoice_id is not None:
+            row["stripe_invoice_id"] = recovery.stripe_invoice_id
+        return await recovery_repo.request(self.session, row)
+
+    async def set_recovery_state(self, invoice_id: UUID, state: InvoiceState, at: datetime) -> None:
+        await recovery_repo.set_values(self.session, invoice_id, state=state.value, updated_at=at)
