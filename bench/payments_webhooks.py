@@ -144,8 +144,8 @@ async def ready_accounts(
             email="bench@example.fr",
             address=PostalAddress(line1="1 rue", postal_code="75001", city="Paris", country="FR"),
         )
-        async with rt.sessions.begin() as session:
-            await profile.on_profile_complete(rt.deps.ctx, session, completed)
+        async with rt.deps.units.begin() as uow:
+            await profile.on_profile_complete(uow, rt.deps.ctx, completed)
         async with rt.sessions() as session:
             customers[account] = await session.scalar(
                 text("SELECT stripe_customer_id FROM accounts WHERE account_id = :a"), {"a": account}
@@ -163,8 +163,8 @@ async def ready_accounts(
             break
         await asyncio.sleep(0.1)
     for account in customers:
-        async with rt.sessions.begin() as session:
-            await services.activate(rt.deps.ctx, session, account, Service.STANDARD)
+        async with rt.deps.units.begin() as uow:
+            await services.activate(uow, account, Service.STANDARD)
     return customers
 
 

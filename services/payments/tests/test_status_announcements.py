@@ -50,11 +50,11 @@ async def test_accounts_known_before_the_rule_are_announced_once_by_replicas_sta
         )
     # Two replicas' catch-up jobs at once (each checks under the account's lock).
     counts = await asyncio.gather(
-        announcements.announce_known_accounts(runtime.deps.ctx, runtime.sessions),
-        announcements.announce_known_accounts(runtime.deps.ctx, runtime.sessions),
+        announcements.announce_known_accounts(runtime.deps.units),
+        announcements.announce_known_accounts(runtime.deps.units),
     )
     assert sum(counts) >= 1
     events = await service.staged(account, "ServiceStatusChanged")
     assert [(e.service, e.reason) for e in events] == [("registered", StatusReason.NOT_ACTIVATED)]
-    assert await announcements.announce_known_accounts(runtime.deps.ctx, runtime.sessions) == 0
+    assert await announcements.announce_known_accounts(runtime.deps.units) == 0
     await service.published(account, count=1)

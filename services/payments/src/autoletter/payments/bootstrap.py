@@ -7,6 +7,7 @@ from pathlib import Path
 
 from autoletter import stripe as stripe_api
 from autoletter.contracts import TOPICS
+from autoletter.payments.adapters.repository import PaymentsRepository
 from autoletter.payments.adapters.stripe_gateway import StripeGateway
 from autoletter.payments.entrypoints import consumers, http, ops, reconciliation, webhook
 from autoletter.payments.entrypoints.deps import Deps
@@ -33,15 +34,16 @@ def bootstrap(
     gateway = gateway or StripeGateway(
         stripe_api.client(settings.stripe_api_key.get_secret_value(), api_base=settings.stripe_api_base)
     )
-    ctx = Context(gateway=gateway, clock=resources.clock, producer=settings.service_name)
-    processor = WebhookProcessor(resources.sessions, ctx, settings)
-    deps = Deps(settings, resources.clock, resources.sessions, ctx, processor)
+    units = resources.units(PaymentsRepository)
+    ctx = Context(gateway=gateway)
+    processor = WebhookProcessor(units, ctx, settings)
+    deps = Deps(settings, resources.clock, resources.sessions, units, ctx, processor)
     return Service(
         resources,
         deps,
         MIGRATIONS,
         "AutoLetter payments",
-        units=resources.units(),
+        units=units,
         publishes=[TOPICS["payments.events"]],
         subscriptions=consumers.subscriptions(ctx),
         routers=[http.router, webhook.router, ops.router, reconciliation.router],
@@ -50,7 +52,7 @@ def bootstrap(
             Job("payments-gauges", partial(update_gauges, deps.sessions), settings.metrics_interval_s),
             Job(
                 "status-announcements",
-                partial(announcements.run_catch_up, ctx, deps.sessions),
+                partial(announcements.run_catch_up, units),
                 5.0,
                 repeat=False,
             ),

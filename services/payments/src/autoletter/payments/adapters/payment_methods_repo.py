@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -57,9 +58,15 @@ def _pm(row: Any) -> PaymentMethodFacts:
     )
 
 
-async def payment_method(
-    session: AsyncSession, account_id: str, pm_id: str
-) -> tuple[PaymentMethodFacts, bool] | None:
+@dataclass(frozen=True)
+class StoredPaymentMethod:
+    """A method of an account as stored: its facts, and whether it left the customer."""
+
+    facts: PaymentMethodFacts
+    detached: bool
+
+
+async def payment_method(session: AsyncSession, account_id: str, pm_id: str) -> StoredPaymentMethod | None:
     """A method of this account and whether it is detached."""
     row = (
         await session.execute(
@@ -68,7 +75,7 @@ async def payment_method(
             )
         )
     ).one_or_none()
-    return (_pm(row), row.detached_at is not None) if row else None
+    return StoredPaymentMethod(_pm(row), row.detached_at is not None) if row else None
 
 
 async def attached_payment_methods(session: AsyncSession, account_id: str) -> list[PaymentMethodFacts]:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 from uuid import UUID
 
 from sqlalchemy import ColumnElement, and_, func, or_, select, update
@@ -13,8 +14,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from autoletter.contracts.common import ProfileField, Service, ServiceStatus
 from autoletter.contracts.payments import DisputeStatus
+from autoletter.payments.adapters import event_store, failed_events, payment_methods_repo
+from autoletter.payments.adapters.event_store import StoredEvent
+from autoletter.payments.adapters.failed_events import EventRecord
+from autoletter.payments.adapters.payment_methods_repo import StoredPaymentMethod
 from autoletter.payments.adapters.tables import accounts, invoices, services
 from autoletter.payments.domain.invoices import InvoiceRecord, InvoiceRef, InvoiceState
+from autoletter.payments.domain.payment_methods import PaymentMethodFacts
 from autoletter.payments.domain.status import AccountFacts, StatusChange
 
 
@@ -61,9 +67,33 @@ async def account_of_customer(session: AsyncSession, customer_id: str) -> str | 
     ).scalar_one_or_none()
 
 
-async def update_account(session: AsyncSession, account_id: str, now: datetime, **values: Any) -> None:
+async def set_stripe_customer(
+    session: AsyncSession, account_id: str, customer_id: str, now: datetime
+) -> None:
     await session.execute(
-        update(accounts).where(accounts.c.account_id == account_id).values(updated_at=now, **values)
+        update(accounts)
+        .where(accounts.c.account_id == account_id)
+        .values(updated_at=now, stripe_customer_id=customer_id)
+    )
+
+
+async def set_profile_completeness(
+    session: AsyncSession, account_id: str, complete: bool, missing: Sequence[ProfileField], now: datetime
+) -> None:
+    await session.execute(
+        update(accounts)
+        .where(accounts.c.account_id == account_id)
+        .values(updated_at=now, profile_complete=complete, missing=[m.value for m in missing])
+    )
+
+
+async def set_default_payment_method(
+    session: AsyncSession, account_id: str, payment_method_id: str | None, changed_at: datetime, now: datetime
+) -> None:
+    await session.execute(
+        update(accounts)
+        .where(accounts.c.account_id == account_id)
+        .values(updated_at=now, default_payment_method_id=payment_method_id, default_changed_at=changed_at)
     )
 
 
@@ -139,9 +169,25 @@ async def accounts_not_fully_announced(session: AsyncSession, after: str, limit:
     return list((await session.execute(query)).scalars())
 
 
-async def service_rows(session: AsyncSession, account_id: str) -> dict[Service, Any]:
+@dataclass(frozen=True)
+class ServiceState:
+    """One service of an account as stored: the switch, the derived status, since when and why."""
+
+    service: Service
+    activated: bool
+    status: ServiceStatus
+    since: datetime | None
+    reason: str | None
+
+
+async def service_states(session: AsyncSession, account_id: str) -> dict[Service, ServiceState]:
     rows = (await session.execute(select(services).where(services.c.account_id == account_id))).all()
-    return {Service(r.service): r for r in rows}
+    return {
+        Service(r.service): ServiceState(
+            Service(r.service), bool(r.activated), ServiceStatus(r.status), r.since, r.reason
+        )
+        for r in rows
+    }
 
 
 # --- invoices ---
@@ -305,6 +351,240 @@ async def count_unpaid_final(session: AsyncSession, account_id: str, service: Se
     )
 
 
-def status_or_inactive(rows: dict[Service, Any], service: Service) -> ServiceStatus:
-    row = rows.get(service)
-    return ServiceStatus(row.status) if row else ServiceStatus.INACTIVE
+# --- the repository handlers use ---
+
+
+class Payments(Protocol):
+    """What payments' handlers need of storage (`PaymentsRepository`, or an in-memory fake in fast
+    tests). Every write path locks the account first (`lock_account`)."""
+
+    async def lock_account(self, account_id: str) -> Account:
+        """The account, created if new, its row locked until the transaction ends."""
+        ...
+
+    async def get_account(self, account_id: str) -> Account | None: ...
+
+    async def account_of_customer(self, customer_id: str) -> str | None:
+        """The account whose Stripe customer this is, if any."""
+        ...
+
+    async def set_stripe_customer(self, account_id: str, customer_id: str, now: datetime) -> None: ...
+
+    async def set_profile_completeness(
+        self, account_id: str, complete: bool, missing: Sequence[ProfileField], now: datetime
+    ) -> None: ...
+
+    async def set_default_payment_method(
+        self, account_id: str, payment_method_id: str | None, changed_at: datetime, now: datetime
+    ) -> None:
+        """The default for invoices (None: none left), and when Stripe says it changed."""
+        ...
+
+    async def load_facts(self, account: Account) -> AccountFacts:
+        """The facts both statuses derive from."""
+        ...
+
+    async def save_services(
+        self, account_id: str, facts: AccountFacts, changed: list[StatusChange], now: datetime
+    ) -> None:
+        """Store each service's switch and derived status; since/reason move only on a change."""
+        ...
+
+    async def announced_services(self, account_id: str) -> set[Service]:
+        """Services whose status was ever published."""
+        ...
+
+    async def accounts_not_fully_announced(self, after: str, limit: int) -> list[str]: ...
+
+    async def service_states(self, account_id: str) -> dict[Service, ServiceState]: ...
+
+    async def invoice(self, stripe_invoice_id: str) -> InvoiceRecord | None:
+        """An invoice by Stripe's id, its row locked until the transaction ends."""
+        ...
+
+    async def invoice_by_our_id(self, account_id: str, invoice_id: UUID) -> InvoiceRecord | None:
+        """An invoice by our id, its row locked until the transaction ends."""
+        ...
+
+    async def save_invoice(self, record: InvoiceRecord, now: datetime) -> None: ...
+
+    async def unpaid_invoices(self, account_id: str) -> list[InvoiceRecord]:
+        """Open or failed for good, oldest period first."""
+        ...
+
+    async def outstanding_invoices(self, account_id: str) -> list[InvoiceRecord]: ...
+
+    async def paid_invoices(self, account_id: str) -> list[InvoiceRecord]: ...
+
+    async def opened_disputes(self, account_id: str) -> list[InvoiceRecord]: ...
+
+    async def count_unpaid_final(self, account_id: str, service: Service) -> int:
+        """The service's invoices that failed for good and are still owed."""
+        ...
+
+    async def payment_method(self, account_id: str, pm_id: str) -> StoredPaymentMethod | None: ...
+
+    async def attached_payment_methods(self, account_id: str) -> list[PaymentMethodFacts]: ...
+
+    async def save_payment_method(self, account_id: str, pm: PaymentMethodFacts) -> None:
+        """Record an attached method's facts; a detached one stays detached, a known mandate stays."""
+        ...
+
+    async def mark_detached(self, account_id: str, pm_id: str, when: datetime) -> bool:
+        """True when the method was attached until now."""
+        ...
+
+    async def set_mandate(self, account_id: str, pm_id: str, mandate_id: str) -> None: ...
+
+
+class PaymentsRepository:
+    """payments' tables over one session (the unit of work's transaction): accounts, services,
+    invoices, payment methods, and the stored Stripe events the processor claims."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self._session = session
+
+    # accounts
+
+    async def lock_account(self, account_id: str) -> Account:
+        return await lock_account(self._session, account_id)
+
+    async def get_account(self, account_id: str) -> Account | None:
+        return await get_account(self._session, account_id)
+
+    async def account_of_customer(self, customer_id: str) -> str | None:
+        return await account_of_customer(self._session, customer_id)
+
+    async def set_stripe_customer(self, account_id: str, customer_id: str, now: datetime) -> None:
+        await set_stripe_customer(self._session, account_id, customer_id, now)
+
+    async def set_profile_completeness(
+        self, account_id: str, complete: bool, missing: Sequence[ProfileField], now: datetime
+    ) -> None:
+        await set_profile_completeness(self._session, account_id, complete, missing, now)
+
+    async def set_default_payment_method(
+        self, account_id: str, payment_method_id: str | None, changed_at: datetime, now: datetime
+    ) -> None:
+        await set_default_payment_method(self._session, account_id, payment_method_id, changed_at, now)
+
+    # services
+
+    async def load_facts(self, account: Account) -> AccountFacts:
+        return await load_facts(self._session, account)
+
+    async def save_services(
+        self, account_id: str, facts: AccountFacts, changed: list[StatusChange], now: datetime
+    ) -> None:
+        await save_services(self._session, account_id, facts, changed, now)
+
+    async def announced_services(self, account_id: str) -> set[Service]:
+        return await announced_services(self._session, account_id)
+
+    async def accounts_not_fully_announced(self, after: str, limit: int) -> list[str]:
+        return await accounts_not_fully_announced(self._session, after, limit)
+
+    async def service_states(self, account_id: str) -> dict[Service, ServiceState]:
+        return await service_states(self._session, account_id)
+
+    # invoices
+
+    async def invoice(self, stripe_invoice_id: str) -> InvoiceRecord | None:
+        return await invoice(self._session, stripe_invoice_id)
+
+    async def invoice_by_our_id(self, account_id: str, invoice_id: UUID) -> InvoiceRecord | None:
+        return await invoice_by_our_id(self._session, account_id, invoice_id)
+
+    async def save_invoice(self, record: InvoiceRecord, now: datetime) -> None:
+        await save_invoice(self._session, record, now)
+
+    async def unpaid_invoices(self, account_id: str) -> list[InvoiceRecord]:
+        return await unpaid_invoices(self._session, account_id)
+
+    async def outstanding_invoices(self, account_id: str) -> list[InvoiceRecord]:
+        return await outstanding_invoices(self._session, account_id)
+
+    async def paid_invoices(self, account_id: str) -> list[InvoiceRecord]:
+        return await paid_invoices(self._session, account_id)
+
+    async def opened_disputes(self, account_id: str) -> list[InvoiceRecord]:
+        return await opened_disputes(self._session, account_id)
+
+    async def count_unpaid_final(self, account_id: str, service: Service) -> int:
+        return await count_unpaid_final(self._session, account_id, service)
+
+    # payment methods
+
+    async def payment_method(self, account_id: str, pm_id: str) -> StoredPaymentMethod | None:
+        return await payment_methods_repo.payment_method(self._session, account_id, pm_id)
+
+    async def attached_payment_methods(self, account_id: str) -> list[PaymentMethodFacts]:
+        return await payment_methods_repo.attached_payment_methods(self._session, account_id)
+
+    async def save_payment_method(self, account_id: str, pm: PaymentMethodFacts) -> None:
+        await payment_methods_repo.save_payment_method(self._session, account_id, pm)
+
+    async def mark_detached(self, account_id: str, pm_id: str, when: datetime) -> bool:
+        return await payment_methods_repo.mark_detached(self._session, account_id, pm_id, when)
+
+    async def set_mandate(self, account_id: str, pm_id: str, mandate_id: str) -> None:
+        await payment_methods_repo.set_mandate(self._session, account_id, pm_id, mandate_id)
+
+    # stored Stripe events (the webhook route, the processor, ops)
+
+    async def store_event(
+        self,
+        *,
+        event_id: str,
+        event_type: str,
+        created: datetime,
+        customer_key: str,
+        payload: dict[str, Any],
+        now: datetime,
+    ) -> bool:
+        """True when the event is new (a redelivery is stored once)."""
+        return await event_store.store(
+            self._session,
+            event_id=event_id,
+            event_type=event_type,
+            created=created,
+            customer_key=customer_key,
+            payload=payload,
+            now=now,
+        )
+
+    async def claim_event(self, now: datetime) -> StoredEvent | None:
+        """Lock the oldest due event at the head of its customer's queue (FOR UPDATE SKIP LOCKED)."""
+        return await event_store.claim(self._session, now)
+
+    async def finish_event(self, event_id: str, outcome: str, now: datetime) -> None:
+        await event_store.finish(self._session, event_id, outcome, now)
+
+    async def postpone_event(
+        self,
+        event_id: str,
+        *,
+        attempts: int,
+        error: str,
+        now: datetime,
+        max_attempts: int,
+        max_backoff_s: float,
+    ) -> bool:
+        """Count a failed attempt; back off, or give up after max_attempts. True when given up."""
+        return await event_store.postpone(
+            self._session,
+            event_id,
+            attempts=attempts,
+            error=error,
+            now=now,
+            max_attempts=max_attempts,
+            max_backoff_s=max_backoff_s,
+        )
+
+    async def replay_event(self, event_id: str, now: datetime) -> bool:
+        """A failed event becomes pending again with fresh attempts; False when it is not failed."""
+        return await failed_events.replay(self._session, event_id, now)
+
+    async def stored_event(self, event_id: str) -> EventRecord | None:
+        """What an operator sees of one stored event."""
+        return await failed_events.one(self._session, event_id)

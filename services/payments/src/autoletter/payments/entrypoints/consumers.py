@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from autoletter.contracts import CONSUMER_GROUPS
 from autoletter.contracts.profile import ProfileCompleted, ProfileIncomplete, ProfileUpdated
+from autoletter.payments.adapters.repository import PaymentsRepository
 from autoletter.payments.handlers import profile
 from autoletter.payments.handlers.common import Context
 from autoletter.runtime.consumer import Subscription
@@ -16,11 +15,13 @@ from autoletter.runtime.uow import SqlUnitOfWork
 def subscriptions(ctx: Context) -> list[Subscription]:
     """A complete profile creates or updates the Stripe customer; an incomplete one is remembered."""
 
-    async def completed(uow: SqlUnitOfWork[Any], event: ProfileCompleted | ProfileUpdated) -> None:
-        await profile.on_profile_complete(ctx, uow.session, event)
+    async def completed(
+        uow: SqlUnitOfWork[PaymentsRepository], event: ProfileCompleted | ProfileUpdated
+    ) -> None:
+        await profile.on_profile_complete(uow, ctx, event)
 
-    async def incomplete(uow: SqlUnitOfWork[Any], event: ProfileIncomplete) -> None:
-        await profile.on_profile_incomplete(ctx, uow.session, event)
+    async def incomplete(uow: SqlUnitOfWork[PaymentsRepository], event: ProfileIncomplete) -> None:
+        await profile.on_profile_incomplete(uow, event)
 
     return [
         subscribe(

@@ -8,11 +8,13 @@ from typing import Annotated
 from fastapi import Depends
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from autoletter.payments.adapters.repository import PaymentsRepository
 from autoletter.payments.entrypoints.processor import WebhookProcessor
 from autoletter.payments.handlers.common import Context
 from autoletter.payments.settings import PaymentsSettings
 from autoletter.runtime.clock import Clock
 from autoletter.runtime.service import deps_of
+from autoletter.runtime.uow import Units
 
 
 @dataclass(frozen=True)
@@ -22,7 +24,9 @@ class Deps:
     settings: PaymentsSettings
     clock: Clock
     sessions: async_sessionmaker[AsyncSession]
-    #: The handlers' dependencies (the Stripe gateway, the clock, the producer name).
+    #: Opens payments' units of work (a transaction, its repository, staged events).
+    units: Units[PaymentsRepository]
+    #: What handlers need besides their unit of work (the Stripe gateway).
     ctx: Context
     #: Processes the stored Stripe events; the webhook route wakes it.
     processor: WebhookProcessor

@@ -92,9 +92,11 @@ async def start_checkout(
         idempotency_key=idempotency_key or uuid.uuid4().hex,
     )
     try:
-        page = await billing.start_checkout(deps.ctx, deps.sessions, req)
+        async with deps.units.read() as repos:  # read first: Stripe is called outside any transaction
+            customer_id = await billing.customer(repos, account_id)
     except billing.ProfileIncomplete as exc:
         raise _incomplete(exc) from exc
+    page = await billing.start_checkout(deps.ctx, customer_id, req)
     return {"url": page.url, "session_id": page.session_id}
 
 
@@ -117,11 +119,13 @@ async def open_portal(
         "return_url", (body or PortalBody()).return_url, s.portal_return_url, s.redirect_allowed_hosts
     )
     try:
-        url = await billing.open_portal(
-            deps.ctx, deps.sessions, account_id, return_url, idempotency_key or uuid.uuid4().hex
-        )
+        async with deps.units.read() as repos:  # read first: Stripe is called outside any transaction
+            customer_id = await billing.customer(repos, account_id)
     except billing.ProfileIncomplete as exc:
         raise _incomplete(exc) from exc
+    url = await billing.open_portal(
+        deps.ctx, account_id, customer_id, return_url, idempotency_key or uuid.uuid4().hex
+    )
     return {"url": url}
 
 
@@ -129,8 +133,8 @@ async def open_portal(
 async def billing_overview(account_id: str, deps: DepsDep, principal: CurrentPrincipal) -> BillingOverview:
     """Completeness, payment method, both services, outstanding and paid invoices, open disputes."""
     authorize_account(principal, account_id)
-    async with deps.sessions() as session:
-        return BillingOverview.model_validate(await billing.overview(session, account_id))
+    async with deps.units.read() as repos:
+        return BillingOverview.model_validate(await billing.overview(repos, account_id))
 
 
 @router.post(
@@ -144,8 +148,8 @@ async def activate(
     """Switch a service on; 409 naming the missing prerequisites."""
     authorize_account(principal, account_id)
     try:
-        async with deps.sessions.begin() as session:
-            status = await service_switches.activate(deps.ctx, session, account_id, service)
+        async with deps.units.begin() as uow:  # committed before the answer goes out
+            status = await service_switches.activate(uow, account_id, service)
     except PrerequisitesMissing as exc:
         raise ApiError(
             409,
@@ -164,6 +168,6 @@ async def deactivate(
 ) -> dict[str, Any]:
     """Switch a service off; unpaid invoices remain owed."""
     authorize_account(principal, account_id)
-    async with deps.sessions.begin() as session:
-        status = await service_switches.deactivate(deps.ctx, session, account_id, service)
+    async with deps.units.begin() as uow:  # committed before the answer goes out
+        status = await service_switches.deactivate(uow, account_id, service)
     return {"service": service, "status": status.value}

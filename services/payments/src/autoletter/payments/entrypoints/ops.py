@@ -67,9 +67,9 @@ async def show_event(event_id: EventId, deps: DepsDep) -> StoredEventOut:
 )
 async def replay_event(event_id: EventId, deps: DepsDep) -> StoredEventOut:
     """Process a failed event again (fresh attempts); 409 when it is not failed."""
-    async with deps.sessions.begin() as session:
-        replayed = await failed_events.replay(session, event_id, deps.ctx.clock.now())
-        found = await failed_events.one(session, event_id)
+    async with deps.units.begin() as uow:
+        replayed = await uow.repos.replay_event(event_id, uow.now())
+        found = await uow.repos.stored_event(event_id)
     if found is None:
         raise _not_found(event_id)
     if not replayed:

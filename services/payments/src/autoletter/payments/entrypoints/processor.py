@@ -18,6 +18,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from autoletter.payments import metrics
 from autoletter.payments.adapters import event_store
+from autoletter.payments.adapters.event_store import StoredEvent
+from autoletter.payments.adapters.repository import PaymentsRepository
 from autoletter.payments.adapters.tables import services, stripe_events
 from autoletter.payments.handlers.common import Context
 from autoletter.payments.handlers.webhooks import process
@@ -25,15 +27,14 @@ from autoletter.payments.settings import PaymentsSettings
 from autoletter.runtime import tracing
 from autoletter.runtime.failures import Failure, classify
 from autoletter.runtime.jobs import Job
+from autoletter.runtime.uow import Units
 
 log = logging.getLogger(__name__)
 
 
 class WebhookProcessor:
-    def __init__(
-        self, sessions: async_sessionmaker[AsyncSession], ctx: Context, settings: PaymentsSettings
-    ) -> None:
-        self._sessions = sessions
+    def __init__(self, units: Units[PaymentsRepository], ctx: Context, settings: PaymentsSettings) -> None:
+        self._units = units
         self._ctx = ctx
         self._settings = settings
         self._woken = asyncio.Event()
@@ -55,12 +56,11 @@ class WebhookProcessor:
 
     async def process_one(self) -> bool:
         """Process one due event; False when there was none."""
-        now = self._ctx.clock.now()
-        claimed: event_store.StoredEvent | None = None
+        claimed: StoredEvent | None = None
         started = time.perf_counter()
         try:
-            async with self._sessions.begin() as session:
-                claimed = await event_store.claim(session, now)
+            async with self._units.begin() as uow:  # one event, its effects and its outbox rows
+                claimed = await uow.repos.claim_event(uow.now())
                 if claimed is None:
                     return False
                 # The webhook request's trace goes on: its effects (and their outbox rows) are in it.
@@ -70,8 +70,8 @@ class WebhookProcessor:
                     kind=tracing.CONSUMER,
                     attributes={"stripe.event_id": claimed.event_id, "stripe.event_type": claimed.type},
                 ):
-                    outcome = await process(self._ctx, session, claimed)
-                await event_store.finish(session, claimed.event_id, outcome, self._ctx.clock.now())
+                    outcome = await process(uow, self._ctx, claimed)
+                await uow.repos.finish_event(claimed.event_id, outcome, uow.now())
         except asyncio.CancelledError:
             raise
         except Exception as exc:
@@ -89,19 +89,18 @@ class WebhookProcessor:
         )
         return True
 
-    async def _postpone(self, event: event_store.StoredEvent, exc: Exception) -> None:
+    async def _postpone(self, event: StoredEvent, exc: Exception) -> None:
         # The error's class and message only: Stripe errors carry no card data, and the body is not logged.
         error = f"{type(exc).__name__}: {exc}"[:1000]
         # An outage (database, network, Stripe unreachable, 429, 5xx) is waited out: it never uses
         # up the event's attempts, or a Stripe blip would leave events failed for an operator.
         outage = classify(exc) in (Failure.OUTAGE, Failure.CONFLICT)
-        async with self._sessions.begin() as session:
-            gave_up = await event_store.postpone(
-                session,
+        async with self._units.begin() as uow:
+            gave_up = await uow.repos.postpone_event(
                 event.event_id,
                 attempts=event.attempts + 1,
                 error=error,
-                now=self._ctx.clock.now(),
+                now=uow.now(),
                 max_attempts=sys.maxsize if outage else self._settings.webhook_max_attempts,
                 max_backoff_s=self._settings.webhook_max_backoff_s,
             )

@@ -16,7 +16,6 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel
 
 from autoletter.payments import metrics
-from autoletter.payments.adapters import event_store
 from autoletter.payments.adapters.stripe_events import HANDLED_TYPES, MalformedEvent, customer_of, parse_event
 from autoletter.payments.entrypoints.deps import DepsDep
 from autoletter.runtime.http import ApiError, error_responses
@@ -71,15 +70,14 @@ async def stripe_webhook(request: Request, deps: DepsDep) -> dict[str, Any]:
     if event_type not in HANDLED_TYPES:
         metrics.WEBHOOKS.labels(label, "ignored_type").inc()
         return {"received": True}
-    async with deps.sessions.begin() as session:
-        new = await event_store.store(
-            session,
+    async with deps.units.begin() as uow:
+        new = await uow.repos.store_event(
             event_id=event_id,
             event_type=event_type,
             created=created,
             customer_key=customer_of(event) or NO_CUSTOMER,
             payload=event,
-            now=deps.clock.now(),
+            now=uow.now(),
         )
     metrics.WEBHOOKS.labels(label, "accepted" if new else "duplicate").inc()
     if new:

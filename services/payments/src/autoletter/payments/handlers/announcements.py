@@ -10,12 +10,11 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-
-from autoletter.payments.adapters import repository
+from autoletter.payments.adapters.repository import PaymentsRepository
 from autoletter.payments.domain import status
 from autoletter.payments.domain.status import AccountFacts, StatusChange
-from autoletter.payments.handlers.common import Context, commit_facts
+from autoletter.payments.handlers.common import PaymentsWork, commit_facts
+from autoletter.runtime.uow import Units
 
 log = logging.getLogger(__name__)
 
@@ -24,44 +23,42 @@ _PAGE = 500
 
 
 async def with_first_announcements(
-    session: AsyncSession, account_id: str, facts: AccountFacts, changed: list[StatusChange]
+    uow: PaymentsWork, account_id: str, facts: AccountFacts, changed: list[StatusChange]
 ) -> list[StatusChange]:
     """`changed`, preceded by the announcement of every service never published before."""
-    announced = await repository.announced_services(session, account_id)
+    announced = await uow.repos.announced_services(account_id)
     return [*status.first_announcements(facts, announced, changed), *changed]
 
 
-async def announce_account(ctx: Context, session: AsyncSession, account_id: str) -> int:
+async def announce_account(uow: PaymentsWork, account_id: str) -> int:
     """Announce what this account never had announced; how many announcements were staged."""
-    account = await repository.lock_account(session, account_id)
-    facts = await repository.load_facts(session, account)
-    changed = await with_first_announcements(session, account_id, facts, [])
+    account = await uow.repos.lock_account(account_id)
+    facts = await uow.repos.load_facts(account)
+    changed = await with_first_announcements(uow, account_id, facts, [])
     if changed:
-        await commit_facts(session, ctx, account_id, facts, changed, None)
+        await commit_facts(uow, account_id, facts, changed, None)
     return len(changed)
 
 
-async def announce_known_accounts(ctx: Context, sessions: async_sessionmaker[AsyncSession]) -> int:
+async def announce_known_accounts(units: Units[PaymentsRepository]) -> int:
     """The catch-up at deploy: every account with a service never announced, once; idempotent."""
     total, last = 0, ""
     while True:
-        async with sessions() as session:
-            page = await repository.accounts_not_fully_announced(session, last, _PAGE)
+        async with units.read() as repos:
+            page = await repos.accounts_not_fully_announced(last, _PAGE)
         for account_id in page:
-            async with sessions.begin() as session:
-                total += await announce_account(ctx, session, account_id)
+            async with units.begin() as uow:
+                total += await announce_account(uow, account_id)
         if len(page) < _PAGE:
             return total
         last = page[-1]
 
 
-async def run_catch_up(
-    ctx: Context, sessions: async_sessionmaker[AsyncSession], retry_s: float = 5.0
-) -> None:
+async def run_catch_up(units: Units[PaymentsRepository], retry_s: float = 5.0) -> None:
     """The background job: catch up once, retrying while the database is unavailable."""
     while True:
         try:
-            count = await announce_known_accounts(ctx, sessions)
+            count = await announce_known_accounts(units)
         except asyncio.CancelledError:
             raise
         except Exception:

@@ -9,10 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-
 from autoletter.contracts.common import Service
-from autoletter.payments.adapters import payment_methods_repo, repository
+from autoletter.payments.adapters.repository import Payments
 from autoletter.payments.adapters.stripe_gateway import HostedPage
 from autoletter.payments.domain.invoices import InvoiceState
 from autoletter.payments.domain.status import ALL_PROFILE_FIELDS
@@ -37,19 +35,17 @@ class CheckoutRequest:
     idempotency_key: str
 
 
-async def _customer(sessions: async_sessionmaker[AsyncSession], account_id: str) -> str:
-    async with sessions() as session:
-        account = await repository.get_account(session, account_id)
+async def customer(repos: Payments, account_id: str) -> str:
+    """The account's Stripe customer; ProfileIncomplete (naming what is missing) until there is one."""
+    account = await repos.get_account(account_id)
     if account is None or not account.profile_complete or account.stripe_customer_id is None:
         missing = list(account.missing) if account and account.missing else list(ALL_PROFILE_FIELDS)
         raise ProfileIncomplete([m.value for m in missing])
     return account.stripe_customer_id
 
 
-async def start_checkout(
-    ctx: Context, sessions: async_sessionmaker[AsyncSession], req: CheckoutRequest
-) -> HostedPage:
-    customer_id = await _customer(sessions, req.account_id)
+async def start_checkout(ctx: Context, customer_id: str, req: CheckoutRequest) -> HostedPage:
+    """A hosted setup page (Checkout, setup mode) for the account's Stripe customer (see `customer`)."""
     return await ctx.gateway.create_setup_checkout(
         account_id=req.account_id,
         customer_id=customer_id,
@@ -60,27 +56,22 @@ async def start_checkout(
     )
 
 
-async def open_portal(
-    ctx: Context, sessions: async_sessionmaker[AsyncSession], account_id: str, return_url: str, key: str
-) -> str:
-    customer_id = await _customer(sessions, account_id)
+async def open_portal(ctx: Context, account_id: str, customer_id: str, return_url: str, key: str) -> str:
     return await ctx.gateway.create_portal_session(
         customer_id=customer_id, return_url=return_url, key=f"portal:{account_id}:{key}"
     )
 
 
-async def overview(session: AsyncSession, account_id: str) -> dict[str, Any]:
+async def overview(repos: Payments, account_id: str) -> dict[str, Any]:
     """Completeness, the default method's display facts, both services, what is still owed, receipts."""
-    account = await repository.get_account(session, account_id)
+    account = await repos.get_account(account_id)
     complete = bool(account and account.profile_complete)
     missing = [] if complete else [m.value for m in (account.missing if account else ALL_PROFILE_FIELDS)]
     method = None
     if account and account.default_payment_method_id:
-        found = await payment_methods_repo.payment_method(
-            session, account_id, account.default_payment_method_id
-        )
+        found = await repos.payment_method(account_id, account.default_payment_method_id)
         if found is not None:
-            pm = found[0]
+            pm = found.facts
             method = {
                 "payment_method_id": pm.payment_method_id,
                 "type": pm.type,
@@ -91,20 +82,20 @@ async def overview(session: AsyncSession, account_id: str) -> dict[str, Any]:
             }
             if pm.type == "sepa_debit":  # what we keep of a debit: never the IBAN
                 method.update(bank_code=pm.bank_code, country=pm.country, mandate_id=pm.mandate_id)
-    rows = await repository.service_rows(session, account_id)
+    rows = await repos.service_states(account_id)
     services = []
     for service in Service:
         row = rows.get(service)
         services.append(
             {
                 "service": service.value,
-                "status": row.status if row else "inactive",
+                "status": row.status.value if row else "inactive",
                 "activated": bool(row and row.activated),
                 "since": row.since.isoformat() if row and row.since else None,
                 "reason": row.reason if row else None,
             }
         )
-    owed = await repository.outstanding_invoices(session, account_id) if account else []
+    owed = await repos.outstanding_invoices(account_id) if account else []
     outstanding = [
         {
             "invoice_id": str(i.ref.invoice_id),
@@ -150,7 +141,7 @@ async def overview(session: AsyncSession, account_id: str) -> dict[str, Any]:
                 "invoice_pdf": i.invoice_pdf,
                 "recovers_invoice_id": str(i.recovers_invoice_id) if i.recovers_invoice_id else None,
             }
-            for i in (await repository.paid_invoices(session, account_id) if account else [])
+            for i in (await repos.paid_invoices(account_id) if account else [])
         ],
         # Disputes opened on paid invoices: nothing changes until they close, but the customer is told.
         "open_disputes": [
@@ -163,6 +154,6 @@ async def overview(session: AsyncSession, account_id: str) -> dict[str, Any]:
                 "currency": i.currency,
                 "dispute_id": i.dispute_id,
             }
-            for i in (await repository.opened_disputes(session, account_id) if account else [])
+            for i in (await repos.opened_disputes(account_id) if account else [])
         ],
     }

@@ -10,21 +10,18 @@ import logging
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from autoletter.contracts.payments import DisputeStatus, PaymentDisputed, StatusReason
-from autoletter.payments.adapters import payment_methods_repo, repository
 from autoletter.payments.adapters import stripe_events as se
 from autoletter.payments.adapters.repository import Account
 from autoletter.payments.domain.invoices import InvoiceRecord, InvoiceState, apply_dispute
-from autoletter.payments.handlers.common import Cause, Context, commit_facts, make
+from autoletter.payments.handlers.common import Cause, Context, PaymentsWork, commit_facts, effect
 from autoletter.payments.handlers.invoices import on_invoice_event, recount
 
 log = logging.getLogger(__name__)
 
 
 async def on_payment_processing(
-    ctx: Context, session: AsyncSession, account: Account, intent_ref: dict[str, Any], cause: Cause
+    uow: PaymentsWork, ctx: Context, account: Account, intent_ref: dict[str, Any], cause: Cause
 ) -> str:
     """A debit was submitted: the invoice is processing (its status changes nothing)."""
     intent = await ctx.gateway.payment_intent(str(intent_ref["id"]))
@@ -33,12 +30,12 @@ async def on_payment_processing(
     invoice = await ctx.gateway.invoice_of_payment_intent(str(intent["id"]))
     if invoice is None:
         return "ignored_not_ours"
-    await _remember_mandate(ctx, session, account, intent)
-    return await on_invoice_event(ctx, session, account, se.PI_PROCESSING, invoice, cause)
+    await _remember_mandate(uow, ctx, account, intent)
+    return await on_invoice_event(uow, ctx, account, se.PI_PROCESSING, invoice, cause)
 
 
 async def _remember_mandate(
-    ctx: Context, session: AsyncSession, account: Account, intent: dict[str, Any]
+    uow: PaymentsWork, ctx: Context, account: Account, intent: dict[str, Any]
 ) -> None:
     """The charge names the mandate a debit was collected under (a method added in the portal has no
     SetupIntent of ours to name it)."""
@@ -48,7 +45,7 @@ async def _remember_mandate(
     charge = await ctx.gateway.charge(charge_id)
     mandate, pm_id = se.sepa_mandate(charge), se.ref_id(charge.get("payment_method"))
     if mandate and pm_id:
-        await payment_methods_repo.set_mandate(session, account.account_id, pm_id, mandate)
+        await uow.repos.set_mandate(account.account_id, pm_id, mandate)
 
 
 async def customer_of_dispute(ctx: Context, dispute: dict[str, Any]) -> str | None:
@@ -60,8 +57,8 @@ async def customer_of_dispute(ctx: Context, dispute: dict[str, Any]) -> str | No
 
 
 async def on_dispute(
+    uow: PaymentsWork,
     ctx: Context,
-    session: AsyncSession,
     account: Account,
     dispute: dict[str, Any],
     when: datetime,
@@ -82,23 +79,23 @@ async def on_dispute(
     ref = se.invoice_ref(invoice) if invoice else None
     if invoice is None or ref is None or ref.account_id != account.account_id:
         return "ignored_not_ours"
-    current = await repository.invoice(session, str(invoice["id"]))
+    current = await uow.repos.invoice(str(invoice["id"]))
     if current is None:
         return "ignored_unknown_invoice"
     record = apply_dispute(current, str(dispute["id"]), dispute_status, when)
     if record is None:
         return "stale"
-    before = await repository.load_facts(session, account)
-    await repository.save_invoice(session, record, ctx.clock.now())
+    before = await uow.repos.load_facts(account)
+    await uow.repos.save_invoice(record, uow.now())
     lost = dispute_status is DisputeStatus.LOST
     after, changed = await recount(
-        session, account, before, ref.service, StatusReason.PAYMENT_DISPUTED if lost else None
+        uow, account, before, ref.service, StatusReason.PAYMENT_DISPUTED if lost else None
     )
-    event = make(
-        ctx,
-        PaymentDisputed,
-        account.account_id,
+    event = effect(
+        uow,
         cause,
+        PaymentDisputed,
+        account_id=account.account_id,
         invoice_id=ref.invoice_id,
         stripe_invoice_id=record.stripe_invoice_id,
         dispute_id=str(dispute["id"]),
@@ -108,12 +105,12 @@ async def on_dispute(
         currency=str(dispute.get("currency") or record.currency).lower(),
         dispute_status=dispute_status,
     )
-    await commit_facts(session, ctx, account.account_id, after, changed, cause, event)
+    await commit_facts(uow, account.account_id, after, changed, cause, event)
     return f"dispute_{dispute_status.value}"
 
 
 async def on_invoice_finalized(
-    ctx: Context, session: AsyncSession, account: Account, invoice: dict[str, Any], event_id: str
+    uow: PaymentsWork, ctx: Context, account: Account, invoice: dict[str, Any], event_id: str
 ) -> str:
     """A recovery invoice exists: remember it as owed; charge it only to a method made default after
     the dispute (the one that was charged back is not asked again)."""
@@ -121,9 +118,9 @@ async def on_invoice_finalized(
     ref = se.invoice_ref(invoice)
     if recovers is None or ref is None or ref.account_id != account.account_id:
         return "ignored_not_recovery"
-    if await repository.invoice(session, str(invoice["id"])) is not None:
+    if await uow.repos.invoice(str(invoice["id"])) is not None:
         return "unchanged"
-    disputed = await repository.invoice_by_our_id(session, account.account_id, recovers)
+    disputed = await uow.repos.invoice_by_our_id(account.account_id, recovers)
     record = InvoiceRecord(
         ref=ref,
         stripe_invoice_id=str(invoice["id"]),
@@ -137,7 +134,7 @@ async def on_invoice_finalized(
         failure_code=None,
         recovers_invoice_id=recovers,
     )
-    await repository.save_invoice(session, record, ctx.clock.now())
+    await uow.repos.save_invoice(record, uow.now())
     method = account.default_payment_method_id
     if method is None or not new_method_since_dispute(account, disputed):
         return "recovery_waiting_for_new_method"

@@ -7,8 +7,6 @@ from dataclasses import replace
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from autoletter.contracts import Envelope
 from autoletter.contracts.common import Service
 from autoletter.contracts.payments import (
@@ -18,7 +16,7 @@ from autoletter.contracts.payments import (
     PaymentSucceeded,
     StatusReason,
 )
-from autoletter.payments.adapters import repository, stripe_events
+from autoletter.payments.adapters import stripe_events
 from autoletter.payments.adapters.repository import Account
 from autoletter.payments.domain import status
 from autoletter.payments.domain.invoices import (
@@ -28,14 +26,14 @@ from autoletter.payments.domain.invoices import (
     OutcomeKind,
     apply_outcome,
 )
-from autoletter.payments.handlers.common import Cause, Context, commit_facts, make
+from autoletter.payments.handlers.common import Cause, Context, PaymentsWork, commit_facts, effect
 
 log = logging.getLogger(__name__)
 
 
 async def on_invoice_event(
+    uow: PaymentsWork,
     ctx: Context,
-    session: AsyncSession,
     account: Account,
     event_type: str,
     invoice: dict[str, Any],
@@ -48,7 +46,7 @@ async def on_invoice_event(
         log.warning("invoice_account_mismatch", extra={"stripe_invoice_id": invoice.get("id")})
         return "ignored_account_mismatch"
     outcome = stripe_events.invoice_outcome(event_type, invoice)
-    current = await repository.invoice(session, outcome.stripe_invoice_id)
+    current = await uow.repos.invoice(outcome.stripe_invoice_id)
     record = apply_outcome(current, ref, outcome)
     if record is None:
         return "stale"  # or outside the transition table: acknowledged and ignored
@@ -56,42 +54,39 @@ async def on_invoice_event(
         record = replace(record, recovers_invoice_id=stripe_events.recovers_invoice_id(invoice))
     if outcome.kind is OutcomeKind.FAILED:
         outcome, record = await _with_failure_reason(ctx, outcome, record)
-    before = await repository.load_facts(session, account)
-    await repository.save_invoice(session, record, ctx.clock.now())
+    before = await uow.repos.load_facts(account)
+    await uow.repos.save_invoice(record, uow.now())
     if record.state is InvoiceState.PAID and record.recovers_invoice_id is not None:
-        await _recovered(ctx, session, account.account_id, record.recovers_invoice_id)
-    after, changed = await recount(session, account, before, ref.service)
+        await _recovered(uow, account.account_id, record.recovers_invoice_id)
+    after, changed = await recount(uow, account, before, ref.service)
     await commit_facts(
-        session,
-        ctx,
+        uow,
         account.account_id,
         after,
         changed,
         cause,
-        _outcome_event(ctx, account.account_id, record, outcome, cause),
+        _outcome_event(uow, account.account_id, record, outcome, cause),
     )
     return f"invoice_{record.state.value}"
 
 
 async def recount(
-    session: AsyncSession,
+    uow: PaymentsWork,
     account: Account,
     before: status.AccountFacts,
     service: Service,
     reason: StatusReason | None = None,
 ) -> tuple[status.AccountFacts, list[status.StatusChange]]:
     """The service's unpaid failed-for-good invoices counted again, with the status changes."""
-    count = await repository.count_unpaid_final(session, account.account_id, service)
+    count = await uow.repos.count_unpaid_final(account.account_id, service)
     return status.unpaid_invoices_counted(before, service, count, reason)
 
 
-async def _recovered(ctx: Context, session: AsyncSession, account_id: str, invoice_id: UUID) -> None:
+async def _recovered(uow: PaymentsWork, account_id: str, invoice_id: UUID) -> None:
     """The recovery invoice of a lost dispute was paid: the disputed amount is no longer owed."""
-    disputed = await repository.invoice_by_our_id(session, account_id, invoice_id)
+    disputed = await uow.repos.invoice_by_our_id(account_id, invoice_id)
     if disputed is not None and disputed.recovered_at is None:
-        await repository.save_invoice(
-            session, replace(disputed, recovered_at=ctx.clock.now()), ctx.clock.now()
-        )
+        await uow.repos.save_invoice(replace(disputed, recovered_at=uow.now()), uow.now())
 
 
 async def _with_failure_reason(
@@ -104,7 +99,7 @@ async def _with_failure_reason(
 
 
 def _outcome_event(
-    ctx: Context, account_id: str, record: InvoiceRecord, outcome: InvoiceOutcome, cause: Cause
+    uow: PaymentsWork, account_id: str, record: InvoiceRecord, outcome: InvoiceOutcome, cause: Cause
 ) -> Envelope:
     ids = {
         "invoice_id": record.ref.invoice_id,
@@ -113,33 +108,33 @@ def _outcome_event(
         "period": record.ref.period,
     }
     if record.state is InvoiceState.PAID:
-        return make(
-            ctx,
-            PaymentSucceeded,
-            account_id,
+        return effect(
+            uow,
             cause,
+            PaymentSucceeded,
+            account_id=account_id,
             **ids,
             amount_cents=outcome.amount_cents,
             currency=outcome.currency,
         )
     if record.state is InvoiceState.VOID:
-        return make(ctx, InvoiceVoided, account_id, cause, **ids)
+        return effect(uow, cause, InvoiceVoided, account_id=account_id, **ids)
     if record.state is InvoiceState.PROCESSING:
-        return make(
-            ctx,
-            PaymentProcessing,
-            account_id,
+        return effect(
+            uow,
             cause,
+            PaymentProcessing,
+            account_id=account_id,
             **ids,
             amount_cents=outcome.amount_cents,
             currency=outcome.currency,
         )
     final = record.state is InvoiceState.FAILED
-    return make(
-        ctx,
-        PaymentFailed,
-        account_id,
+    return effect(
+        uow,
         cause,
+        PaymentFailed,
+        account_id=account_id,
         **ids,
         amount_cents=outcome.amount_cents,
         currency=outcome.currency,

@@ -9,51 +9,39 @@ held open for one Stripe round trip per profile event, which these rare events a
 
 from __future__ import annotations
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
+from autoletter.contracts import Envelope
 from autoletter.contracts.payments import StripeCustomerCreated
 from autoletter.contracts.profile import ProfileCompleted, ProfileIncomplete, ProfileUpdated
-from autoletter.payments.adapters import repository
 from autoletter.payments.adapters.stripe_gateway import CustomerDetails
 from autoletter.payments.domain import status
 from autoletter.payments.handlers.announcements import with_first_announcements
-from autoletter.payments.handlers.common import Context, commit_facts, make
+from autoletter.payments.handlers.common import Context, PaymentsWork, commit_facts
 
 
 async def on_profile_complete(
-    ctx: Context, session: AsyncSession, msg: ProfileCompleted | ProfileUpdated
+    uow: PaymentsWork, ctx: Context, msg: ProfileCompleted | ProfileUpdated
 ) -> None:
     """First completion creates the customer; every later one keeps it in sync."""
-    account = await repository.lock_account(session, msg.account_id)
+    account = await uow.repos.lock_account(msg.account_id)
     details = CustomerDetails(name=msg.name, email=msg.email, address=msg.address)
-    events = []
+    events: list[Envelope] = []
     if account.stripe_customer_id is None:
         customer_id = await ctx.gateway.create_customer(msg.account_id, details)
-        await repository.update_account(
-            session, msg.account_id, ctx.clock.now(), stripe_customer_id=customer_id
-        )
-        events.append(make(ctx, StripeCustomerCreated, msg.account_id, msg, stripe_customer_id=customer_id))
+        await uow.repos.set_stripe_customer(msg.account_id, customer_id, uow.now())
+        events.append(uow.caused_by(msg, StripeCustomerCreated, stripe_customer_id=customer_id))
     else:
         await ctx.gateway.update_customer(account.stripe_customer_id, details, key=f"sync:{msg.event_id}")
-    before = await repository.load_facts(session, account)
+    before = await uow.repos.load_facts(account)
     after, changed = status.profile_completed(before)
-    changed = await with_first_announcements(session, msg.account_id, before, changed)
-    await repository.update_account(
-        session, msg.account_id, ctx.clock.now(), profile_complete=True, missing=[]
-    )
-    await commit_facts(session, ctx, msg.account_id, after, changed, msg, *events)
+    changed = await with_first_announcements(uow, msg.account_id, before, changed)
+    await uow.repos.set_profile_completeness(msg.account_id, True, [], uow.now())
+    await commit_facts(uow, msg.account_id, after, changed, msg, *events)
 
 
-async def on_profile_incomplete(ctx: Context, session: AsyncSession, msg: ProfileIncomplete) -> None:
-    account = await repository.lock_account(session, msg.account_id)
-    before = await repository.load_facts(session, account)
+async def on_profile_incomplete(uow: PaymentsWork, msg: ProfileIncomplete) -> None:
+    account = await uow.repos.lock_account(msg.account_id)
+    before = await uow.repos.load_facts(account)
     after, changed = status.profile_incomplete(before, msg.missing)
-    changed = await with_first_announcements(session, msg.account_id, before, changed)
-    await repository.update_account(
-        session,
-        msg.account_id,
-        ctx.clock.now(),
-        profile_complete=False,
-        missing=[m.value for m in after.missing],
-    )
-    await commit_facts(session, ctx, msg.account_id, after, changed, msg)
+    changed = await with_first_announcements(uow, msg.account_id, before, changed)
+    await uow.repos.set_profile_completeness(msg.account_id, False, after.missing, uow.now())
+    await commit_facts(uow, msg.account_id, after, changed, msg)

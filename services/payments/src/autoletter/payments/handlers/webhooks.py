@@ -7,21 +7,18 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
-from autoletter.payments.adapters import payment_methods_repo, repository
 from autoletter.payments.adapters import stripe_events as se
 from autoletter.payments.adapters.event_store import StoredEvent
 from autoletter.payments.adapters.repository import Account
 from autoletter.payments.handlers import debits
 from autoletter.payments.handlers import payment_methods as pms
-from autoletter.payments.handlers.common import Context, stripe_correlation
+from autoletter.payments.handlers.common import Context, PaymentsWork, stripe_correlation
 from autoletter.payments.handlers.invoices import on_invoice_event
 
-Apply = Callable[[Context, AsyncSession, Account, StoredEvent], Awaitable[str]]
+Apply = Callable[[PaymentsWork, Context, Account, StoredEvent], Awaitable[str]]
 
 
-async def process(ctx: Context, session: AsyncSession, event: StoredEvent) -> str:
+async def process(uow: PaymentsWork, ctx: Context, event: StoredEvent) -> str:
     """Apply a stored event in the caller's transaction; objects of customers we do not know are ignored."""
     apply = _HANDLERS.get(event.type)
     if apply is None:
@@ -29,11 +26,11 @@ async def process(ctx: Context, session: AsyncSession, event: StoredEvent) -> st
     customer = event.customer_key
     if event.type in se.DISPUTE_EVENTS:  # a dispute names its charge, not the customer
         customer = await debits.customer_of_dispute(ctx, _object(event)) or customer
-    account_id = await repository.account_of_customer(session, customer)
+    account_id = await uow.repos.account_of_customer(customer)
     if account_id is None:
         return "ignored_unknown_customer"
-    account = await repository.lock_account(session, account_id)
-    return await apply(ctx, session, account, event)
+    account = await uow.repos.lock_account(account_id)
+    return await apply(uow, ctx, account, event)
 
 
 def _object(event: StoredEvent) -> dict[str, Any]:
@@ -51,12 +48,12 @@ def _older_than_default(account: Account, event: StoredEvent) -> bool:
 
 
 async def _make_default_from(
-    ctx: Context, session: AsyncSession, account: Account, pm: Any, event: StoredEvent
+    uow: PaymentsWork, ctx: Context, account: Account, pm: Any, event: StoredEvent
 ) -> str:
     """Make the method the default for invoices, here and in Stripe (Checkout never sets Stripe's default)."""
     return await pms.make_default(
+        uow,
         ctx,
-        session,
         account,
         pm,
         when=_when(event),
@@ -65,9 +62,7 @@ async def _make_default_from(
     )
 
 
-async def _checkout_completed(
-    ctx: Context, session: AsyncSession, account: Account, event: StoredEvent
-) -> str:
+async def _checkout_completed(uow: PaymentsWork, ctx: Context, account: Account, event: StoredEvent) -> str:
     if _older_than_default(account, event):
         return "stale"
     session_obj = _object(event)
@@ -76,39 +71,39 @@ async def _checkout_completed(
     pm = await ctx.gateway.checkout_payment_method(str(session_obj["id"]))
     if pm is None:
         return "ignored_no_payment_method"
-    return await _make_default_from(ctx, session, account, pm, event)
+    return await _make_default_from(uow, ctx, account, pm, event)
 
 
-async def _setup_succeeded(ctx: Context, session: AsyncSession, account: Account, event: StoredEvent) -> str:
+async def _setup_succeeded(uow: PaymentsWork, ctx: Context, account: Account, event: StoredEvent) -> str:
     if _older_than_default(account, event):
         return "stale"
     ref = _object(event).get("payment_method")
     pm_id = ref.get("id") if isinstance(ref, dict) else ref
     if not isinstance(pm_id, str):
         return "ignored_no_payment_method"
-    known = await payment_methods_repo.payment_method(session, account.account_id, pm_id)
-    if known is not None and known[1]:
+    known = await uow.repos.payment_method(account.account_id, pm_id)
+    if known is not None and known.detached:
         return "ignored_detached"
-    pm = known[0] if known is not None else await ctx.gateway.payment_method(pm_id)
+    pm = known.facts if known is not None else await ctx.gateway.payment_method(pm_id)
     mandate = se.ref_id(_object(event).get("mandate"))  # a debit's mandate is named here, not on the method
     if mandate is not None:
         pm = replace(pm, mandate_id=mandate)
-    return await _make_default_from(ctx, session, account, pm, event)
+    return await _make_default_from(uow, ctx, account, pm, event)
 
 
-async def _pm_attached(ctx: Context, session: AsyncSession, account: Account, event: StoredEvent) -> str:
+async def _pm_attached(uow: PaymentsWork, ctx: Context, account: Account, event: StoredEvent) -> str:
     pm = se.payment_method_facts(_object(event))
-    await payment_methods_repo.save_payment_method(session, account.account_id, pm)
-    known = await payment_methods_repo.payment_method(session, account.account_id, pm.payment_method_id)
-    if known is not None and known[1]:
+    await uow.repos.save_payment_method(account.account_id, pm)
+    known = await uow.repos.payment_method(account.account_id, pm.payment_method_id)
+    if known is not None and known.detached:
         return "ignored_detached"
     if account.default_payment_method_id is not None:
         return "recorded"
     # A method added while the account has none becomes its default.
-    return await _make_default_from(ctx, session, account, pm, event)
+    return await _make_default_from(uow, ctx, account, pm, event)
 
 
-async def _customer_updated(ctx: Context, session: AsyncSession, account: Account, event: StoredEvent) -> str:
+async def _customer_updated(uow: PaymentsWork, ctx: Context, account: Account, event: StoredEvent) -> str:
     if not se.default_changed(event.payload):
         return "ignored_no_default_change"
     if _older_than_default(account, event):
@@ -119,49 +114,47 @@ async def _customer_updated(ctx: Context, session: AsyncSession, account: Accoun
         previous = (event.payload["data"].get("previous_attributes") or {}).get("invoice_settings") or {}
         gone = previous.get("default_payment_method")
         return await pms.replace_lost_default(
+            uow,
             ctx,
-            session,
             account,
             gone=gone if isinstance(gone, str) else None,
             when=_when(event),
             cause=cause,
         )
-    known = await payment_methods_repo.payment_method(session, account.account_id, new_default)
-    if known is not None and known[1]:
+    known = await uow.repos.payment_method(account.account_id, new_default)
+    if known is not None and known.detached:
         return "ignored_detached"
-    pm = known[0] if known is not None else await ctx.gateway.payment_method(new_default)
-    return await pms.make_default(
-        ctx, session, account, pm, when=_when(event), tell_stripe=False, cause=cause
-    )
+    pm = known.facts if known is not None else await ctx.gateway.payment_method(new_default)
+    return await pms.make_default(uow, ctx, account, pm, when=_when(event), tell_stripe=False, cause=cause)
 
 
-async def _pm_detached(ctx: Context, session: AsyncSession, account: Account, event: StoredEvent) -> str:
+async def _pm_detached(uow: PaymentsWork, ctx: Context, account: Account, event: StoredEvent) -> str:
     pm = se.payment_method_facts(_object(event))
     return await pms.detached(
-        ctx, session, account, pm, when=_when(event), cause=stripe_correlation(event.event_id)
+        uow, ctx, account, pm, when=_when(event), cause=stripe_correlation(event.event_id)
     )
 
 
-async def _invoice(ctx: Context, session: AsyncSession, account: Account, event: StoredEvent) -> str:
+async def _invoice(uow: PaymentsWork, ctx: Context, account: Account, event: StoredEvent) -> str:
     return await on_invoice_event(
-        ctx, session, account, event.type, _object(event), stripe_correlation(event.event_id)
+        uow, ctx, account, event.type, _object(event), stripe_correlation(event.event_id)
     )
 
 
-async def _processing(ctx: Context, session: AsyncSession, account: Account, event: StoredEvent) -> str:
+async def _processing(uow: PaymentsWork, ctx: Context, account: Account, event: StoredEvent) -> str:
     return await debits.on_payment_processing(
-        ctx, session, account, _object(event), stripe_correlation(event.event_id)
+        uow, ctx, account, _object(event), stripe_correlation(event.event_id)
     )
 
 
-async def _dispute(ctx: Context, session: AsyncSession, account: Account, event: StoredEvent) -> str:
+async def _dispute(uow: PaymentsWork, ctx: Context, account: Account, event: StoredEvent) -> str:
     return await debits.on_dispute(
-        ctx, session, account, _object(event), _when(event), stripe_correlation(event.event_id)
+        uow, ctx, account, _object(event), _when(event), stripe_correlation(event.event_id)
     )
 
 
-async def _finalized(ctx: Context, session: AsyncSession, account: Account, event: StoredEvent) -> str:
-    return await debits.on_invoice_finalized(ctx, session, account, _object(event), event.event_id)
+async def _finalized(uow: PaymentsWork, ctx: Context, account: Account, event: StoredEvent) -> str:
+    return await debits.on_invoice_finalized(uow, ctx, account, _object(event), event.event_id)
 
 
 _HANDLERS: dict[str, Apply] = {
