@@ -6,7 +6,7 @@ values; writes say what they change. The queries themselves live in `invoice_rep
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
@@ -16,9 +16,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from autoletter.contracts.common import Service
 from autoletter.invoicing.adapters import invoice_repo, ledger_repo, recovery_repo
+from autoletter.invoicing.adapters.invoice_repo import Candidate, StoredLine
 from autoletter.invoicing.adapters.prices_repo import PriceBook
 from autoletter.invoicing.domain.invoice_state import InvoiceState
-from autoletter.invoicing.domain.lines import Usage
+from autoletter.invoicing.domain.lines import InvoiceLine, Usage
+from autoletter.invoicing.domain.period import Period
 from autoletter.invoicing.domain.pricing import PriceList
 
 
@@ -234,3 +236,55 @@ class InvoicingRepository:
 
     async def set_recovery_state(self, invoice_id: UUID, state: InvoiceState, at: datetime) -> None:
         await recovery_repo.set_values(self.session, invoice_id, state=state.value, updated_at=at)
+
+    # The close's reads and writes (DESIGN §5): each step recorded before the next Stripe request.
+
+    async def unfinished_invoices(self, period: Period) -> list[UUID]:
+        """Invoices of the period a previous close left before issuing them."""
+        return await invoice_repo.unfinished(self.session, period)
+
+    async def close_candidates(self, period: Period) -> list[Candidate]:
+        """Account-services with unbilled usage sent before the period's end and no invoice for it."""
+        return await invoice_repo.candidates(self.session, period)
+
+    async def take_usage(
+        self, invoice_id: UUID, account_id: str, service: Service, period: Period
+    ) -> list[Usage]:
+        """Put every unbilled line of the account-service sent before the period's end on the invoice."""
+        return await invoice_repo.take_usage(self.session, invoice_id, account_id, service, period)
+
+    async def add_invoice(
+        self, invoice: Invoice, lines: Sequence[InvoiceLine], *, run_id: UUID, at: datetime
+    ) -> list[StoredLine]:
+        """Insert a planned invoice and its lines, marked draft-requested (a resume looks in Stripe
+        before creating); the lines as stored. IntegrityError when the account-service has its invoice
+        for the period already."""
+        row = {
+            "invoice_id": invoice.invoice_id,
+            "account_id": invoice.account_id,
+            "service": invoice.service.value,
+            "period": invoice.period,
+            "state": invoice.state.value,
+            "currency": invoice.currency,
+            "letters": invoice.letters,
+            "amount_cents": invoice.amount_cents,
+            "stripe_customer_id": invoice.stripe_customer_id,
+            "draft_requested": True,
+            "run_id": run_id,
+            "created_at": at,
+            "updated_at": at,
+        }
+        return await invoice_repo.insert_invoice(self.session, row, lines)
+
+    async def lines_of(self, invoice_id: UUID) -> list[StoredLine]:
+        return await invoice_repo.lines_of(self.session, invoice_id)
+
+    async def set_stripe_invoice_id(self, invoice_id: UUID, stripe_invoice_id: str, at: datetime) -> None:
+        """The Stripe invoice found or created for ours."""
+        await invoice_repo.set_values(
+            self.session, invoice_id, stripe_invoice_id=stripe_invoice_id, updated_at=at
+        )
+
+    async def set_item_ids(self, invoice_id: UUID, item_ids: Mapping[int, str]) -> None:
+        """The Stripe line item ids of the invoice's lines, by line number."""
+        await invoice_repo.set_item_ids(self.session, invoice_id, item_ids)

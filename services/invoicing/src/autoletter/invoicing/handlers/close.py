@@ -11,15 +11,12 @@ from __future__ import annotations
 import asyncio
 import logging
 from dataclasses import dataclass, field
-from types import SimpleNamespace
-from typing import Any
 from uuid import UUID, uuid4
 
 from sqlalchemy.exc import IntegrityError
 
-from autoletter.invoicing.adapters import invoice_repo
-from autoletter.invoicing.adapters.invoice_repo import Candidate
-from autoletter.invoicing.adapters.repository import InvoicingRepository
+from autoletter.invoicing.adapters.invoice_repo import Candidate, StoredLine
+from autoletter.invoicing.adapters.repository import Invoice, InvoicingRepository
 from autoletter.invoicing.adapters.stripe_billing import DraftRequest, LineRequest, StripeBilling
 from autoletter.invoicing.domain.invoice_state import UNFINISHED, InvoiceState, after_finalised
 from autoletter.invoicing.domain.lines import DASH, build_lines, total, worth_invoicing
@@ -65,9 +62,12 @@ Job = UUID | Candidate
 class Planned:
     """An invoice just planned: its row and lines as written, so driving it reads nothing back."""
 
-    invoice_id: UUID
-    row: Any
-    lines: list[invoice_repo.StoredLine]
+    invoice: Invoice
+    lines: list[StoredLine]
+
+    @property
+    def invoice_id(self) -> UUID:
+        return self.invoice.invoice_id
 
 
 class PeriodClose:
@@ -77,16 +77,14 @@ class PeriodClose:
         self, units: Units[InvoicingRepository], billing: StripeBilling, config: CloseConfig
     ) -> None:
         self._units = units
-        self._sessions = units.sessions
         self._billing = billing
-        self._clock = units.clock
         self._config = config
 
     async def run(self, period: Period, run_id: UUID, progress: CloseProgress) -> None:
         """Resume the period's unfinished invoices, then invoice every account-service with usage."""
-        async with self._sessions.begin() as session:
-            resumed = await invoice_repo.unfinished(session, period)
-            found = await invoice_repo.candidates(session, period)
+        async with self._units.begin() as uow:
+            resumed = await uow.repos.unfinished_invoices(period)
+            found = await uow.repos.close_candidates(period)
         queue: asyncio.Queue[Job] = asyncio.Queue()
         for invoice_id in resumed:
             queue.put_nowait(invoice_id)
@@ -129,71 +127,76 @@ class PeriodClose:
 
     async def plan(self, period: Period, candidate: Candidate, run_id: UUID) -> Planned | None:
         """Our invoice row, its lines and the usage it bills, in one transaction; None = carried over."""
+        customer = candidate.stripe_customer_id
+        if customer is None:  # run() queues only candidates with a customer
+            raise ValueError("an account without a Stripe customer cannot be invoiced")
         invoice_id = uuid4()
-        now = self._clock.now()
         try:
-            async with self._sessions.begin() as session:
-                usage = await invoice_repo.take_usage(
-                    session, invoice_id, candidate.account_id, candidate.service, period
+            async with self._units.begin() as uow:
+                now = uow.now()
+                usage = await uow.repos.take_usage(
+                    invoice_id, candidate.account_id, candidate.service, period
                 )
                 lines = build_lines(candidate.service, usage, self._config.currency)
                 amount = total(lines)
                 if not worth_invoicing(amount, self._config.minimum_cents):
                     raise _CarryOver
-                row = {
-                    "invoice_id": invoice_id,
-                    "account_id": candidate.account_id,
-                    "service": candidate.service.value,
-                    "period": str(period),
-                    "state": InvoiceState.DRAFT.value,
-                    "currency": self._config.currency,
-                    "letters": len(usage),
-                    "amount_cents": amount,
-                    "stripe_customer_id": candidate.stripe_customer_id,
-                    # Set before the create is sent: from now on a resume must look in Stripe first.
-                    "draft_requested": True,
-                    "run_id": run_id,
-                    "created_at": now,
-                    "updated_at": now,
-                }
-                stored = await invoice_repo.insert_invoice(session, row, lines)
+                invoice = Invoice(
+                    invoice_id=invoice_id,
+                    account_id=candidate.account_id,
+                    service=candidate.service,
+                    period=str(period),
+                    state=InvoiceState.DRAFT,
+                    currency=self._config.currency,
+                    letters=len(usage),
+                    amount_cents=amount,
+                    stripe_customer_id=customer,
+                    stripe_invoice_id=None,
+                    issued_at=None,
+                )
+                # Marked draft-requested before the create is sent: from now on a resume must look
+                # in Stripe first.
+                stored = await uow.repos.add_invoice(invoice, lines, run_id=run_id, at=now)
         except _CarryOver:
             return None
         except IntegrityError:
             # The account-service got its invoice for this period meanwhile: nothing to plan.
             log.info("close_plan_conflict")
             return None
-        return Planned(invoice_id, SimpleNamespace(**row, stripe_invoice_id=None), stored)
+        return Planned(invoice, stored)
 
     async def drive(self, invoice_id: UUID, *, fresh: bool, planned: Planned | None = None) -> bool:
         """Take one invoice as far as issued. ``fresh``: planned in this run, nothing in Stripe yet;
         ``planned``: its row and lines as just written (one transaction fewer per invoice)."""
+        invoice: Invoice | None
         if planned is not None:
-            row, lines = planned.row, planned.lines
+            invoice, lines = planned.invoice, planned.lines
         else:
-            async with self._sessions.begin() as session:
-                row = await invoice_repo.get(session, invoice_id)
-                lines = await invoice_repo.lines_of(session, invoice_id)
-        if row is None or InvoiceState(row.state) not in UNFINISHED:
+            async with self._units.begin() as uow:
+                invoice = await uow.repos.invoice(invoice_id)
+                lines = await uow.repos.lines_of(invoice_id)
+        if invoice is None or invoice.state not in UNFINISHED:
             return False
+        service = invoice.service.value
         draft = DraftRequest(
             invoice_id=invoice_id,
-            account_id=row.account_id,
-            service=row.service,
-            period=row.period,
-            customer=row.stripe_customer_id,
-            currency=row.currency,
-            description=f"{row.service.capitalize()} letters {DASH} {Period.parse(row.period).label}",
+            account_id=invoice.account_id,
+            service=service,
+            period=invoice.period,
+            customer=invoice.stripe_customer_id,
+            currency=invoice.currency,
+            description=f"{service.capitalize()} letters {DASH} {Period.parse(invoice.period).label}",
         )
-        stripe_id: str | None = row.stripe_invoice_id
+        stripe_id: str | None = invoice.stripe_invoice_id
         created_now = False
         if stripe_id is None:
             stripe_id = None if fresh else await self._billing.find_invoice(invoice_id, draft.customer)
             if stripe_id is None:
                 stripe_id = await self._billing.create_draft(draft)
                 created_now = True
-            await self._save(invoice_id, stripe_invoice_id=stripe_id)
-        if InvoiceState(row.state) is InvoiceState.DRAFT:
+            async with self._units.begin() as uow:
+                await uow.repos.set_stripe_invoice_id(invoice_id, stripe_id, uow.now())
+        if invoice.state is InvoiceState.DRAFT:
             await self._attach(invoice_id, stripe_id, draft, lines, look_first=not created_now)
         await self._billing.finalize(stripe_id, invoice_id)
         await self._issue(invoice_id, stripe_id)
@@ -204,7 +207,7 @@ class PeriodClose:
         invoice_id: UUID,
         stripe_id: str,
         draft: DraftRequest,
-        lines: list[invoice_repo.StoredLine],
+        lines: list[StoredLine],
         *,
         look_first: bool,
     ) -> None:
@@ -233,15 +236,9 @@ class PeriodClose:
             for line in pending
             if (item_id := existing.get(line.key) or added.get(line.key)) is not None
         }
-        async with self._sessions.begin() as session:
-            await invoice_repo.set_item_ids(session, invoice_id, item_ids)
-            await invoice_repo.set_values(
-                session, invoice_id, state=InvoiceState.LINES_ADDED.value, updated_at=self._clock.now()
-            )
-
-    async def _save(self, invoice_id: UUID, **values: object) -> None:
-        async with self._sessions.begin() as session:
-            await invoice_repo.set_values(session, invoice_id, updated_at=self._clock.now(), **values)
+        async with self._units.begin() as uow:
+            await uow.repos.set_item_ids(invoice_id, item_ids)
+            await uow.repos.set_state(invoice_id, InvoiceState.LINES_ADDED, uow.now())
 
     async def _issue(self, invoice_id: UUID, stripe_id: str) -> None:
         """Issued, and InvoiceIssued staged in the same transaction (exactly once: by issued_at)."""
