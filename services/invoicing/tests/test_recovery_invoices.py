@@ -78,8 +78,8 @@ async def test_issuing_a_recovery_resumes_after_a_crash_without_a_second_invoice
     runtime = prepared.runtime
     # the call reaches Stripe and the process dies before it hears the answer
     crashing = CrashAfter(fake_stripe, crash_at, after_sending=True)
-    await until_crash(recovery.issue(runtime.sessions, crashing, recovery_id, NOW))  # type: ignore[arg-type]
-    assert await recovery.issue(runtime.sessions, fake_stripe, recovery_id, NOW)
+    await until_crash(recovery.issue(runtime.deps.units, crashing, recovery_id))  # type: ignore[arg-type]
+    assert await recovery.issue(runtime.deps.units, fake_stripe, recovery_id)
 
     [stripe_invoice] = fake_stripe.invoices_for(account)
     assert stripe_invoice.metadata["recovers_invoice_id"] == str(invoice_id)
@@ -87,7 +87,7 @@ async def test_issuing_a_recovery_resumes_after_a_crash_without_a_second_invoice
     assert stripe_invoice.total == AMOUNT and len(stripe_invoice.items) == 1  # no fee
     assert stripe_invoice.status == "open"
     assert await recovery_rows(prepared) == [(recovery_id, "issued", stripe_invoice.id)]
-    assert not await recovery.issue(runtime.sessions, fake_stripe, recovery_id, NOW)  # done is done
+    assert not await recovery.issue(runtime.deps.units, fake_stripe, recovery_id)  # done is done
 
 
 async def test_the_recovery_is_paid_when_payments_says_so(
@@ -97,7 +97,7 @@ async def test_the_recovery_is_paid_when_payments_says_so(
     invoice_id = await paid_invoice(prepared, account)
     await prepared.deliver(dispute(account, invoice_id, "lost"))
     [(recovery_id, _, _)] = await recovery_rows(prepared)  # type: ignore[misc]
-    await recovery.issue(prepared.runtime.sessions, fake_stripe, recovery_id, NOW)
+    await recovery.issue(prepared.runtime.deps.units, fake_stripe, recovery_id)
     paid = new_event(
         PaymentSucceeded,
         account_id=account,

@@ -288,3 +288,15 @@ class InvoicingRepository:
     async def set_item_ids(self, invoice_id: UUID, item_ids: Mapping[int, str]) -> None:
         """The Stripe line item ids of the invoice's lines, by line number."""
         await invoice_repo.set_item_ids(self.session, invoice_id, item_ids)
+
+    # The recovery worker's reads and writes.
+
+    async def unfinished_recoveries(self) -> list[UUID]:
+        """Recoveries not yet issued in Stripe (new, or left by a crash)."""
+        return await recovery_repo.unfinished(self.session)
+
+    async def set_recovery_stripe_id(self, invoice_id: UUID, stripe_invoice_id: str, at: datetime) -> None:
+        """The Stripe invoice found or created for a recovery."""
+        await recovery_repo.set_values(
+            self.session, invoice_id, stripe_invoice_id=stripe_invoice_id, updated_at=at
+        )

@@ -3,16 +3,15 @@ consumer); the runtime runs it every `recovery_check_interval_s`."""
 
 from __future__ import annotations
 
-from autoletter.invoicing.adapters import recovery_repo
 from autoletter.invoicing.entrypoints.deps import Deps
 from autoletter.invoicing.handlers import recovery
 
 
 async def issue_recoveries(deps: Deps) -> int:
     """Issue every recovery still a draft (new, or left by a crash); the number issued."""
-    async with deps.sessions.begin() as session:
-        waiting = await recovery_repo.unfinished(session)
+    async with deps.units.begin() as uow:
+        waiting = await uow.repos.unfinished_recoveries()
     issued = 0
     for invoice_id in waiting:
-        issued += await recovery.issue(deps.sessions, deps.billing, invoice_id, deps.clock.now())
+        issued += await recovery.issue(deps.units, deps.billing, invoice_id)
     return issued

@@ -7,19 +7,17 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Protocol
 from uuid import UUID
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-
 from autoletter.contracts.payments import PaymentDisputed
-from autoletter.invoicing.adapters import recovery_repo
-from autoletter.invoicing.adapters.repository import Invoice, RecoveryInvoice
+from autoletter.invoicing.adapters.repository import Invoice, InvoicingRepository, RecoveryInvoice
 from autoletter.invoicing.adapters.stripe_billing import DraftRequest, LineRequest
 from autoletter.invoicing.domain.invoice_state import InvoiceState
 from autoletter.invoicing.domain.period import Period
 from autoletter.invoicing.domain.recovery import LINE_KEY, recovery_invoice_id, stripe_key
 from autoletter.invoicing.handlers.issue import InvoicingWork
+from autoletter.runtime.uow import Units
 
 log = logging.getLogger(__name__)
 
@@ -55,42 +53,48 @@ async def record(uow: InvoicingWork, event: PaymentDisputed, disputed: Invoice, 
     return created
 
 
-def _draft(row: Any) -> DraftRequest:
+def _draft(recovery: RecoveryInvoice) -> DraftRequest:
+    service = recovery.service.value
+    label = Period.parse(recovery.period).label
     return DraftRequest(
-        invoice_id=row.invoice_id,
-        account_id=row.account_id,
-        service=row.service,
-        period=row.period,
-        customer=row.stripe_customer_id,
-        currency=row.currency,
-        description=f"{row.service.capitalize()} letters {Period.parse(row.period).label}: disputed payment",
+        invoice_id=recovery.invoice_id,
+        account_id=recovery.account_id,
+        service=service,
+        period=recovery.period,
+        customer=recovery.stripe_customer_id,
+        currency=recovery.currency,
+        description=f"{service.capitalize()} letters {label}: disputed payment",
         extra_metadata=(
-            ("recovers_invoice_id", str(row.recovers_invoice_id)),
-            ("dispute_id", row.dispute_id),
+            ("recovers_invoice_id", str(recovery.recovers_invoice_id)),
+            ("dispute_id", recovery.dispute_id),
         ),
-        key=stripe_key(row.dispute_id),
+        key=stripe_key(recovery.dispute_id),
     )
 
 
-async def issue(
-    sessions: async_sessionmaker[AsyncSession], billing: RecoveryBilling, invoice_id: UUID, now: datetime
-) -> bool:
-    """Take one recovery to issued: find or create its draft, its one line, finalise. Idempotent."""
-    async with sessions.begin() as session:
-        row = await recovery_repo.get(session, invoice_id)
-    if row is None or row.state != InvoiceState.DRAFT.value:
+async def issue(units: Units[InvoicingRepository], billing: RecoveryBilling, invoice_id: UUID) -> bool:
+    """Take one recovery to issued: find or create its draft, its one line, finalise. Idempotent.
+
+    Each step is recorded in its own unit of work before the next Stripe request (a crash resumes)."""
+    async with units.begin() as uow:
+        found = await uow.repos.recovery(invoice_id)
+    if found is None or found.state is not InvoiceState.DRAFT:
         return False
-    draft = _draft(row)
-    stripe_id = row.stripe_invoice_id or await billing.find_invoice(invoice_id, draft.customer)
+    draft = _draft(found)
+    stripe_id = found.stripe_invoice_id or await billing.find_invoice(invoice_id, draft.customer)
     if stripe_id is None:
         stripe_id = await billing.create_draft(draft)
-    async with sessions.begin() as session:
-        await recovery_repo.set_values(session, invoice_id, stripe_invoice_id=stripe_id, updated_at=now)
+    async with units.begin() as uow:
+        await uow.repos.set_recovery_stripe_id(invoice_id, stripe_id, uow.now())
     if LINE_KEY not in await billing.attached_lines(stripe_id, invoice_id):
-        line = LineRequest(LINE_KEY, draft.description, row.amount_cents, row.created_at, row.created_at)
+        line = LineRequest(
+            LINE_KEY, draft.description, found.amount_cents, found.created_at, found.created_at
+        )
         await billing.add_line(stripe_id, draft, line)
     await billing.finalize(stripe_id, invoice_id, automatic=False)
-    async with sessions.begin() as session:
-        await recovery_repo.set_values(session, invoice_id, state=InvoiceState.ISSUED.value, updated_at=now)
-    log.info("recovery_invoice_issued", extra={"dispute_id": row.dispute_id, "stripe_invoice_id": stripe_id})
+    async with units.begin() as uow:
+        await uow.repos.set_recovery_state(invoice_id, InvoiceState.ISSUED, uow.now())
+    log.info(
+        "recovery_invoice_issued", extra={"dispute_id": found.dispute_id, "stripe_invoice_id": stripe_id}
+    )
     return True
