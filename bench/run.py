@@ -1,10 +1,14 @@
 """Every benchmark against the same servers, one table, and bench/results.json.
 
-    bench/run [--quick]
+    bench/run [--quick] [--profile]
 
 Each benchmark runs in a process of its own (the measured code runs there, in-process, except the
 outbox's consumer-in-its-own-process side); its peak RSS is read when it exits. Ratios compare our
 path with a baseline measured in the same run; absolute rates move with whatever else runs.
+
+`--profile` runs each benchmark under py-spy (every process it starts, idle waits left out) and writes
+test-artifacts/profile-<benchmark>.txt (collapsed stacks, the input of any flame-graph viewer) and
+profile-<benchmark>-top.txt (where the time went, by package and function). RSS is then py-spy's.
 """
 
 from __future__ import annotations
@@ -19,9 +23,12 @@ import time
 from contextlib import ExitStack
 from pathlib import Path
 
+from _profile import summarize
+
 from autoletter.devstack import servers
 
 HERE = Path(__file__).parent
+ARTIFACTS = HERE.parent / "test-artifacts"
 #: (script, full arguments, quick arguments)
 BENCHMARKS = [
     ("outbox_throughput.py", ["--events", "20000"], ["--events", "3000"]),
@@ -36,10 +43,30 @@ BENCHMARKS = [
 Result = dict[str, object]
 
 
-def run_one(script: str, arguments: list[str], env: dict[str, str]) -> tuple[list[Result], float]:
+def run_one(
+    script: str, arguments: list[str], env: dict[str, str], profile: bool = False
+) -> tuple[list[Result], float]:
     """The results a benchmark reported, and its peak RSS in MB (from the kernel, at its exit)."""
+    command = [sys.executable, str(HERE / script), *arguments]
+    stacks = ARTIFACTS / f"profile-{Path(script).stem}.txt"
+    if profile:
+        ARTIFACTS.mkdir(exist_ok=True)
+        spy = str(Path(sys.executable).with_name("py-spy"))
+        command = [
+            spy,
+            "record",
+            "--subprocesses",
+            "--format",
+            "raw",
+            "--rate",
+            "100",
+            "-o",
+            str(stacks),
+            "--",
+            *command,
+        ]
     proc = subprocess.Popen(
-        [sys.executable, str(HERE / script), *arguments],
+        command,
         env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -51,11 +78,13 @@ def run_one(script: str, arguments: list[str], env: dict[str, str]) -> tuple[lis
     proc.returncode = os.waitstatus_to_exitcode(status)
     if proc.returncode:
         raise SystemExit(f"{script} failed (exit {proc.returncode}):\n{out[-3000:]}")
+    if profile:
+        stacks.with_name(f"{stacks.stem}-top.txt").write_text(summarize(stacks))
     marked = [line.split(" ", 1)[1] for line in out.splitlines() if line.startswith("BENCH-RESULT ")]
     return [json.loads(m) for m in marked], usage.ru_maxrss / 1024
 
 
-def main(quick: bool) -> int:
+def main(quick: bool, profile: bool = False) -> int:
     started = time.monotonic()
     rows: list[dict[str, object]] = []
     with tempfile.TemporaryDirectory(prefix="autoletter-bench-") as work, ExitStack() as stack:
@@ -66,7 +95,7 @@ def main(quick: bool) -> int:
             "STRIPE_API_BASE": stack.enter_context(servers.stripe_mock(Path(work))),
         }
         for script, full, short in BENCHMARKS:
-            results, peak_mb = run_one(script, short if quick else full, env)
+            results, peak_mb = run_one(script, short if quick else full, env, profile)
             for result in results:
                 rows.append({**result, "process": script, "peak_rss_mb": round(peak_mb, 1)})
             print(f"  {script}: done ({time.monotonic() - started:.0f} s)", flush=True)
@@ -90,4 +119,6 @@ if __name__ == "__main__":
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--quick", action="store_true", help="smaller runs: about three minutes here")
-    sys.exit(main(parser.parse_args().quick))
+    parser.add_argument("--profile", action="store_true", help="under py-spy: profiles in test-artifacts/")
+    args = parser.parse_args()
+    sys.exit(main(args.quick, args.profile))
