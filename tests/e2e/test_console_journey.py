@@ -6,9 +6,7 @@ Stripe emulator's hosted page and back. Every URL is 127.0.0.1: payments only re
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
 import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
@@ -25,7 +23,6 @@ expect = playwright_api.expect
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
 #: Debian's Chromium: Playwright's own browser builds cannot be downloaded here.
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--headless",
     "--no-sandbox",
@@ -45,17 +42,6 @@ GLANCE_MS = 1_500
 def console_url(system: System) -> Iterator[str]:
     with running_console(system) as url:
         yield url
-
-
-@pytest.fixture
-def chromium() -> str:
-    """The browser's path; missing is a skip on a developer's machine and a failure in CI."""
-    if not Path(CHROMIUM).exists():
-        message = "Chromium is not installed (Debian: apt-get install -y chromium)"
-        if os.environ.get("CI"):
-            pytest.fail(message + " — CI must install it")
-        pytest.skip(message)
-    return CHROMIUM
 
 
 @pytest.fixture

@@ -19,7 +19,6 @@ from system import System
 from test_console_journey import (
     ARTIFACTS,
     CHROMIUM_ARGS,
-    chromium,  # noqa: F401 - a fixture
     console_url,  # noqa: F401 - a fixture
     letter_pdf,
     playwright_api,
@@ -88,13 +87,13 @@ async def _browser_page(chromium_path: str, tmp_path: Path, locale: str) -> Asyn
 
 
 @pytest.fixture
-async def french_browser(chromium: str, tmp_path: Path) -> AsyncIterator[Page]:  # noqa: F811
+async def french_browser(chromium: str, tmp_path: Path) -> AsyncIterator[Page]:
     async for page in _browser_page(chromium, tmp_path, "fr-FR"):
         yield page
 
 
 @pytest.fixture
-async def english_browser(chromium: str, tmp_path: Path) -> AsyncIterator[Page]:  # noqa: F811
+async def english_browser(chromium: str, tmp_path: Path) -> AsyncIterator[Page]:
     async for page in _browser_page(chromium, tmp_path, "en-US"):
         yield page
 

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import os
-import shutil
 import threading
 import time
 from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -17,8 +14,6 @@ import uvicorn
 from autoletter.console.bootstrap import create_app
 from autoletter.console.testing import CONSOLE, SERVICES, Upstreams, console_settings
 from autoletter.devstack.process import free_port
-
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 
 
 @pytest.fixture
@@ -56,17 +51,6 @@ def console(upstreams: Upstreams) -> Iterator[str]:
     yield f"http://127.0.0.1:{port}"
     server.should_exit = True
     thread.join(10)
-
-
-@pytest.fixture
-def chromium() -> str:
-    """Debian's Chromium; missing is a skip on a developer's machine and a failure in CI."""
-    if not Path(CHROMIUM).exists():
-        message = "Chromium is not installed (Debian: apt-get install -y chromium)"
-        if os.environ.get("CI"):
-            pytest.fail(message + " — CI must install it")
-        pytest.skip(message)
-    return CHROMIUM
 
 
 @pytest.fixture

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 import uuid
 from collections.abc import Iterator
@@ -79,6 +80,19 @@ def broker(request: pytest.FixtureRequest) -> Broker:
     if request.param == "tansu":
         return Broker("tansu", request.getfixturevalue("tansu_bootstrap"), idempotent_producer=False)
     return Broker("kafka", request.getfixturevalue("kafka_bootstrap"), idempotent_producer=True)
+
+
+@pytest.fixture
+def chromium() -> str:
+    """Debian's Chromium, for the console's browser tests; missing is a skip on a developer's machine
+    and a failure in CI (which installs it)."""
+    path = shutil.which("chromium") or "/usr/bin/chromium"
+    if not Path(path).exists():
+        message = "Chromium is not installed (Debian: apt-get install -y chromium)"
+        if os.environ.get("CI"):
+            pytest.fail(message + " — CI must install it")
+        pytest.skip(message)
+    return path
 
 
 @pytest.fixture(scope="session")
