@@ -104,10 +104,8 @@ async def _close_waiting_on_stripe(
     prepared.runtime.deps.close._billing = hanging
     rt = prepared.runtime
     runner = CloseRunner(
-        rt.engine,
-        rt.sessions,
+        rt.deps.units,
         rt.deps.close,
-        rt.clock,
         lease_ttl=timedelta(seconds=lease_ttl_s),
         lease_renew_every=timedelta(milliseconds=100),
     )

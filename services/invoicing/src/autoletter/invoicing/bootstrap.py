@@ -57,10 +57,8 @@ def bootstrap(
     close = PeriodClose(units, billing, config)
     stats = getattr(billing, "stats", None)
     runs = CloseRunner(
-        resources.engine,
-        sessions,
+        units,
         close,
-        clock,
         stripe_requests=(lambda: stats.total_requests) if stats is not None else (lambda: 0),
     )
     reconciler = reconciliation.build_reconciler(settings, sessions, clock)

@@ -8,20 +8,22 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from autoletter.contracts.common import Service
-from autoletter.invoicing.adapters import invoice_repo, ledger_repo, recovery_repo
+from autoletter.invoicing.adapters import close_lease, invoice_repo, ledger_repo, recovery_repo, runs_repo
+from autoletter.invoicing.adapters.close_lease import Taken
 from autoletter.invoicing.adapters.invoice_repo import Candidate, StoredLine
 from autoletter.invoicing.adapters.prices_repo import PriceBook
 from autoletter.invoicing.domain.invoice_state import InvoiceState
 from autoletter.invoicing.domain.lines import InvoiceLine, Usage
 from autoletter.invoicing.domain.period import Period
 from autoletter.invoicing.domain.pricing import PriceList
+from autoletter.invoicing.domain.runs import RunCounts, RunStatus
 
 
 @dataclass(frozen=True)
@@ -299,4 +301,67 @@ class InvoicingRepository:
         """The Stripe invoice found or created for a recovery."""
         await recovery_repo.set_values(
             self.session, invoice_id, stripe_invoice_id=stripe_invoice_id, updated_at=at
+        )
+
+    # Billing runs and the close's lease per period (on the database's wall clock).
+
+    async def create_run(
+        self, run_id: UUID, period: Period, trigger: str, requested_by: str | None, at: datetime
+    ) -> None:
+        """A pending run of a close of `period`."""
+        await runs_repo.create(self.session, run_id, str(period), trigger, requested_by, at)
+
+    async def run_completed(self, period: Period) -> bool:
+        """Whether a run of `period` completed."""
+        return await runs_repo.completed(self.session, str(period))
+
+    async def take_lease(self, period: Period, run_id: UUID, ttl: timedelta) -> Taken:
+        """The period's lease for `run_id`, if free or lapsed (then naming the run whose it was)."""
+        return await close_lease.take(self.session, str(period), run_id, ttl)
+
+    async def renew_lease(self, period: Period, run_id: UUID, ttl: timedelta) -> bool:
+        """False when the lease is no longer this run's."""
+        return await close_lease.renew(self.session, str(period), run_id, ttl)
+
+    async def release_lease(self, period: Period, run_id: UUID) -> None:
+        await close_lease.release(self.session, str(period), run_id)
+
+    async def mark_interrupted(self, run_id: UUID, resumed_by: UUID, at: datetime) -> None:
+        """The run whose lapsed lease `resumed_by` took: stopped, and resumed by that run."""
+        await runs_repo.mark_interrupted(self.session, run_id, resumed_by, at)
+
+    async def skip_run(self, run_id: UUID, at: datetime, reason: str) -> None:
+        """The run did not take place (`reason`)."""
+        await runs_repo.set_values(
+            self.session, run_id, status=RunStatus.SKIPPED, finished_at=at, error=reason
+        )
+
+    async def start_run(self, run_id: UUID, at: datetime) -> None:
+        await runs_repo.set_values(self.session, run_id, status=RunStatus.RUNNING, started_at=at)
+
+    async def record_progress(self, run_id: UUID, counts: RunCounts, stripe_requests: int) -> None:
+        """A running close's counts so far, and the Stripe requests it made."""
+        await runs_repo.set_values(
+            self.session, run_id, stripe_requests=stripe_requests, **counts.by_outcome()
+        )
+
+    async def finish_run(
+        self,
+        run_id: UUID,
+        status: RunStatus,
+        at: datetime,
+        *,
+        error: str | None,
+        counts: RunCounts,
+        stripe_requests: int,
+    ) -> None:
+        """How the run ended, with its final counts."""
+        await runs_repo.set_values(
+            self.session,
+            run_id,
+            status=status,
+            finished_at=at,
+            error=error,
+            stripe_requests=stripe_requests,
+            **counts.by_outcome(),
         )

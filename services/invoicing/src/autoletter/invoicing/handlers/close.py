@@ -21,6 +21,7 @@ from autoletter.invoicing.adapters.stripe_billing import DraftRequest, LineReque
 from autoletter.invoicing.domain.invoice_state import UNFINISHED, InvoiceState, after_finalised
 from autoletter.invoicing.domain.lines import DASH, build_lines, total, worth_invoicing
 from autoletter.invoicing.domain.period import Period
+from autoletter.invoicing.domain.runs import RunCounts
 from autoletter.invoicing.handlers.issue import issued_event
 from autoletter.runtime.uow import Units
 
@@ -41,6 +42,9 @@ class CloseProgress:
     @property
     def done(self) -> int:
         return self.issued + self.carried_over + self.no_customer + self.failed
+
+    def counts(self) -> RunCounts:
+        return RunCounts(self.candidates, self.issued, self.carried_over, self.no_customer, self.failed)
 
 
 @dataclass(frozen=True)

@@ -11,14 +11,12 @@ from dataclasses import dataclass
 from datetime import timedelta
 from uuid import UUID, uuid4
 
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
-
 from autoletter.invoicing import metrics
-from autoletter.invoicing.adapters import close_lease, runs_repo
+from autoletter.invoicing.adapters.repository import InvoicingRepository
 from autoletter.invoicing.domain.period import Period
-from autoletter.invoicing.domain.runs import RunStatus
+from autoletter.invoicing.domain.runs import RunCounts, RunStatus
 from autoletter.invoicing.handlers.close import CloseProgress, PeriodClose
-from autoletter.runtime.clock import Clock
+from autoletter.runtime.uow import Units
 
 log = logging.getLogger(__name__)
 
@@ -51,20 +49,16 @@ class CloseRunner:
 
     def __init__(
         self,
-        engine: AsyncEngine,
-        sessions: async_sessionmaker[AsyncSession],
+        units: Units[InvoicingRepository],
         close: PeriodClose,
-        clock: Clock,
         *,
         stripe_requests: Callable[[], int] = lambda: 0,
         progress_every_s: float = 1.0,
         lease_ttl: timedelta = LEASE_TTL,
         lease_renew_every: timedelta = LEASE_RENEW_EVERY,
     ) -> None:
-        self._engine = engine
-        self._sessions = sessions
+        self._units = units
         self._close = close
-        self._clock = clock
         self._stripe_requests = stripe_requests
         self._progress_every_s = progress_every_s
         self._lease_ttl = lease_ttl
@@ -91,35 +85,27 @@ class CloseRunner:
                 log.exception("billing_run_crashed")
 
     async def completed(self, period: Period) -> bool:
-        async with self._sessions.begin() as session:
-            return await runs_repo.completed(session, str(period))
+        async with self._units.begin() as uow:
+            return await uow.repos.run_completed(period)
 
     async def _create(self, period: Period, trigger: str, requested_by: str | None) -> UUID:
         run_id = uuid4()
-        async with self._sessions.begin() as session:
-            await runs_repo.create(session, run_id, str(period), trigger, requested_by, self._clock.now())
+        async with self._units.begin() as uow:
+            await uow.repos.create_run(run_id, period, trigger, requested_by, uow.now())
         return run_id
 
     async def execute(self, run_id: UUID, period: Period) -> RunResult:
         progress = CloseProgress()
-        async with self._sessions.begin() as session:
-            taken = await close_lease.take(session, str(period), run_id, self._lease_ttl)
+        async with self._units.begin() as uow:
+            taken = await uow.repos.take_lease(period, run_id, self._lease_ttl)
             if not taken.held:
-                await runs_repo.set_values(
-                    session,
-                    run_id,
-                    status=RunStatus.SKIPPED,
-                    finished_at=self._clock.now(),
-                    error="another close of this period is running",
-                )
+                await uow.repos.skip_run(run_id, uow.now(), "another close of this period is running")
                 return _result(run_id, period, RunStatus.SKIPPED, progress)
             if taken.lapsed_run is not None:
-                await runs_repo.mark_interrupted(session, taken.lapsed_run, run_id, self._clock.now())
+                await uow.repos.mark_interrupted(taken.lapsed_run, run_id, uow.now())
                 lapsed = {"period": str(period), "lapsed_run": str(taken.lapsed_run)}
                 log.info("billing_run_resumes", extra=lapsed)
-            await runs_repo.set_values(
-                session, run_id, status=RunStatus.RUNNING, started_at=self._clock.now()
-            )
+            await uow.repos.start_run(run_id, uow.now())
         try:
             metrics.CLOSE_RUNNING.inc()
             requests_before = self._stripe_requests()
@@ -140,30 +126,24 @@ class CloseRunner:
                     await reporter
                 # Shielded: even a cancelled run leaves an honest row behind.
                 await asyncio.shield(
-                    self._update(
-                        run_id,
-                        status=status,
-                        finished_at=self._clock.now(),
-                        error=error,
-                        stripe_requests=self._stripe_requests() - requests_before,
-                        **self._counts(progress),
+                    self._finish(
+                        run_id, status, error, progress.counts(), self._stripe_requests() - requests_before
                     )
                 )
         finally:
             await asyncio.shield(self._release(period, run_id))
-        for outcome, n in self._counts(progress).items():
+        counts = progress.counts().by_outcome()
+        for outcome, n in counts.items():
             metrics.CLOSE_INVOICES.labels(outcome).set(n)
         if status is RunStatus.COMPLETED:
             metrics.CLOSE_LAST_COMPLETED.set(time.time())
-        log.info(
-            "billing_run_finished", extra={"period": str(period), "status": status, **self._counts(progress)}
-        )
+        log.info("billing_run_finished", extra={"period": str(period), "status": status, **counts})
         return _result(run_id, period, status, progress)
 
     async def _while_leased(self, period: Period, run_id: UUID, work: Awaitable[None]) -> None:
         """Run `work` while a heartbeat renews the lease; a heartbeat that fails stops the work."""
         close = asyncio.ensure_future(work)
-        heartbeat = asyncio.ensure_future(self._heartbeat(str(period), run_id))
+        heartbeat = asyncio.ensure_future(self._heartbeat(period, run_id))
         try:
             await asyncio.wait({close, heartbeat}, return_when=asyncio.FIRST_COMPLETED)
         finally:
@@ -178,7 +158,7 @@ class CloseRunner:
             raise error
         raise LeaseLost(f"the lease's heartbeat stopped: {error!r}")
 
-    async def _heartbeat(self, period: str, run_id: UUID) -> None:
+    async def _heartbeat(self, period: Period, run_id: UUID) -> None:
         """Renew the lease until cancelled; raise LeaseLost when it was taken, or could not be renewed
         before it would lapse (the database is unreachable)."""
         every = self._lease_renew_every.total_seconds()
@@ -186,8 +166,8 @@ class CloseRunner:
         while True:
             await asyncio.sleep(every)
             try:
-                async with self._sessions.begin() as session:
-                    if not await close_lease.renew(session, period, run_id, self._lease_ttl):
+                async with self._units.begin() as uow:
+                    if not await uow.repos.renew_lease(period, run_id, self._lease_ttl):
                         raise LeaseLost("another run took this period's lease")
                 renewed_at = time.monotonic()
             except LeaseLost:
@@ -199,33 +179,37 @@ class CloseRunner:
 
     async def _release(self, period: Period, run_id: UUID) -> None:
         try:
-            async with self._sessions.begin() as session:
-                await close_lease.release(session, str(period), run_id)
+            async with self._units.begin() as uow:
+                await uow.repos.release_lease(period, run_id)
         except Exception:  # it lapses by itself
             log.warning("billing_run_lease_release_failed", exc_info=True)
 
     async def _report(self, run_id: UUID, progress: CloseProgress, requests_before: int) -> None:
         while True:
             await asyncio.sleep(self._progress_every_s)
-            for outcome, n in self._counts(progress).items():
+            counts = progress.counts()
+            for outcome, n in counts.by_outcome().items():
                 metrics.CLOSE_INVOICES.labels(outcome).set(n)
-            await self._update(
-                run_id, stripe_requests=self._stripe_requests() - requests_before, **self._counts(progress)
+            async with self._units.begin() as uow:
+                await uow.repos.record_progress(run_id, counts, self._stripe_requests() - requests_before)
+
+    async def _finish(
+        self,
+        run_id: UUID,
+        status: RunStatus,
+        error: str | None,
+        counts: RunCounts,
+        stripe_requests: int,
+    ) -> None:
+        async with self._units.begin() as uow:
+            await uow.repos.finish_run(
+                run_id,
+                status,
+                uow.now(),
+                error=error,
+                counts=counts,
+                stripe_requests=stripe_requests,
             )
-
-    @staticmethod
-    def _counts(progress: CloseProgress) -> dict[str, int]:
-        return {
-            "candidates": progress.candidates,
-            "issued": progress.issued,
-            "carried_over": progress.carried_over,
-            "no_customer": progress.no_customer,
-            "failed": progress.failed,
-        }
-
-    async def _update(self, run_id: UUID, **values: object) -> None:
-        async with self._sessions.begin() as session:
-            await runs_repo.set_values(session, run_id, **values)
 
 
 def _result(run_id: UUID, period: Period, status: RunStatus, p: CloseProgress) -> RunResult:
