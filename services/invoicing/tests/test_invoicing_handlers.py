@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from uuid import UUID, uuid4
 
 import pytest
@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 
 from invoicing_testkit import customer_created, letter_sent
 
-from autoletter.contracts import new_event
+from autoletter.contracts import Envelope, new_event
 from autoletter.contracts.common import Service
 from autoletter.contracts.invoicing import InvoiceIssued
 from autoletter.contracts.payments import (
@@ -49,6 +49,7 @@ EARLIER = NOW - timedelta(days=3)
 ACCOUNT = "acc-1"
 PERIOD = "2026-11"
 S = InvoiceState
+E = TypeVar("E", bound=Envelope)
 
 
 @dataclass
@@ -157,7 +158,7 @@ def stored(*invoices: Invoice) -> InMemoryInvoicing:
     return InMemoryInvoicing(invoices={i.invoice_id: i for i in invoices})
 
 
-def _event(cls: type[Any], inv: Invoice, account_id: str | None = None, **payload: Any) -> Any:
+def _event(cls: type[E], inv: Invoice, account_id: str | None = None, **payload: Any) -> E:
     return new_event(
         cls,
         account_id=account_id or inv.account_id,
