@@ -6,8 +6,9 @@ from pydantic import Field, SecretStr, model_validator
 
 from autoletter.runtime.settings import Environment, ServiceSettings
 
-#: The one development key: a test-mode key that only stripe-mock and the local emulator accept.
-DEV_API_KEY = "sk_test_autoletter_local"
+#: The one development key: a test-mode key that only stripe-mock and the local emulator accept
+#: (stripe-mock refuses a key with more underscores as not "valid looking").
+DEV_API_KEY = "sk_test_autoletterlocal"
 
 
 class StripeSettings(ServiceSettings):
