@@ -7,6 +7,7 @@ import time
 
 from conftest import WEBHOOK_SECRET, PaymentsService
 from payments_testkit import body, sign, stripe_id
+from prometheus_client import REGISTRY
 
 
 async def stored(service: PaymentsService, event_id: str) -> int:
@@ -83,6 +84,24 @@ async def test_concurrent_deliveries_of_one_event_store_it_once(service: Payment
     )
     assert {r.status_code for r in responses} == {200}
     assert await stored(service, event["id"]) == 1
+
+
+async def test_concurrent_webhooks_are_stored_in_groups_each_once(service: PaymentsService) -> None:
+    events = [invoice_event(service) for _ in range(40)]
+    accepted = REGISTRY.get_sample_value(
+        "payments_stripe_webhooks_total", {"type": "invoice.paid", "outcome": "accepted"}
+    )
+    intake = service.runtime.deps.intake
+    groups = intake.groups
+    responses = await asyncio.gather(*(service.deliver(e) for e in [*events, *events[:5]]))  # 5 twice
+    assert [r.status_code for r in responses] == [200] * 45
+    assert intake.groups - groups < 45, "every webhook had a transaction of its own"
+    for event in events:
+        assert await stored(service, event["id"]) == 1
+    after = REGISTRY.get_sample_value(
+        "payments_stripe_webhooks_total", {"type": "invoice.paid", "outcome": "accepted"}
+    )
+    assert (after or 0) - (accepted or 0) == 40  # each new once, its copies duplicates
 
 
 async def test_event_types_we_do_not_handle_are_acknowledged_but_not_stored(service: PaymentsService) -> None:

@@ -37,7 +37,7 @@ def bootstrap(
     units = resources.units(PaymentsRepository)
     ctx = Context(gateway=gateway)
     processor = WebhookProcessor(units, ctx, settings)
-    deps = Deps(settings, resources.clock, resources.sessions, units, ctx, processor)
+    deps = Deps(settings, resources.clock, resources.sessions, units, ctx, processor, webhook.intake(units))
     return Service(
         resources,
         deps,

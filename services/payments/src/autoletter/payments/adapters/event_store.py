@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -27,6 +28,52 @@ class StoredEvent:
     trace: dict[str, str] | None = None
 
 
+_STORE = (
+    insert(stripe_events)
+    .on_conflict_do_nothing(index_elements=[stripe_events.c.event_id])
+    .returning(stripe_events.c.event_id)
+)
+
+
+@dataclass(frozen=True)
+class NewEvent:
+    """A verified Stripe event as received, with the trace context of the request that brought it."""
+
+    event_id: str
+    type: str
+    created: datetime
+    customer_key: str
+    payload: dict[str, Any]
+    trace: dict[str, str] | None = None
+
+
+async def store_many(session: AsyncSession, events: Sequence[NewEvent], now: datetime) -> list[bool]:
+    """Insert events in one statement; for each, True when it is new. A redelivery (even a concurrent
+    one, or the same event twice in `events`) hits the primary key and is stored once."""
+    rows = [
+        {
+            "event_id": e.event_id,
+            "type": e.type,
+            "stripe_created": e.created,
+            "customer_key": e.customer_key,
+            "payload": e.payload,
+            "received_at": now,
+            "next_attempt_at": now,
+            "trace": e.trace,
+        }
+        for e in events
+    ]
+    # Executed with a list of rows: SQLAlchemy sends them as multi-row VALUES (insertmanyvalues) from
+    # one cached compiled statement, whatever the group's size.
+    result = await session.execute(_STORE, rows)
+    inserted = set(result.scalars())
+    new = []
+    for e in events:  # the first of two copies in one group is the new one
+        new.append(e.event_id in inserted)
+        inserted.discard(e.event_id)
+    return new
+
+
 async def store(
     session: AsyncSession,
     *,
@@ -37,23 +84,10 @@ async def store(
     payload: dict[str, Any],
     now: datetime,
 ) -> bool:
-    """True when the event is new; a redelivery (even a concurrent one) hits the primary key."""
-    stmt = (
-        insert(stripe_events)
-        .values(
-            event_id=event_id,
-            type=event_type,
-            stripe_created=created,
-            customer_key=customer_key,
-            payload=payload,
-            received_at=now,
-            next_attempt_at=now,
-            trace=tracing.capture() or None,
-        )
-        .on_conflict_do_nothing(index_elements=[stripe_events.c.event_id])
-        .returning(stripe_events.c.event_id)
-    )
-    return (await session.execute(stmt)).scalar_one_or_none() is not None
+    """One event (see store_many), in the current trace context."""
+    event = NewEvent(event_id, event_type, created, customer_key, payload, tracing.capture() or None)
+    [new] = await store_many(session, [event], now)
+    return new
 
 
 # The head of each customer's queue only: an event waits while an older one of the same customer is

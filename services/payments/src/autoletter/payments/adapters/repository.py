@@ -532,26 +532,9 @@ class PaymentsRepository:
 
     # stored Stripe events (the webhook route, the processor, ops)
 
-    async def store_event(
-        self,
-        *,
-        event_id: str,
-        event_type: str,
-        created: datetime,
-        customer_key: str,
-        payload: dict[str, Any],
-        now: datetime,
-    ) -> bool:
-        """True when the event is new (a redelivery is stored once)."""
-        return await event_store.store(
-            self._session,
-            event_id=event_id,
-            event_type=event_type,
-            created=created,
-            customer_key=customer_key,
-            payload=payload,
-            now=now,
-        )
+    async def store_events(self, events: Sequence[event_store.NewEvent], now: datetime) -> list[bool]:
+        """For each event, True when it is new (a redelivery is stored once)."""
+        return await event_store.store_many(self._session, events, now)
 
     async def claim_event(self, now: datetime) -> StoredEvent | None:
         """Lock the oldest due event at the head of its customer's queue (FOR UPDATE SKIP LOCKED)."""

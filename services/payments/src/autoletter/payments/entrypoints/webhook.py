@@ -1,4 +1,4 @@
-"""POST /v1/stripe/webhook: verify, store once, answer 200 at once. Processing happens afterwards.
+"""POST /v1/stripe/webhook: verify, store once, answer 200 once stored. Processing happens afterwards.
 
 The signature is checked on the raw bytes, before anything parses them. Nothing is stored unless the
 signature is valid (any of several v1 signatures, timestamp within the tolerance) and the body is an
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 import stripe
@@ -16,9 +17,14 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel
 
 from autoletter.payments import metrics
+from autoletter.payments.adapters.event_store import NewEvent
+from autoletter.payments.adapters.repository import PaymentsRepository
 from autoletter.payments.adapters.stripe_events import HANDLED_TYPES, MalformedEvent, customer_of, parse_event
 from autoletter.payments.entrypoints.deps import DepsDep
+from autoletter.runtime import tracing
+from autoletter.runtime.grouping import GroupWriter
 from autoletter.runtime.http import ApiError, error_responses
+from autoletter.runtime.uow import Units
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +36,17 @@ router = APIRouter(tags=["stripe"])
 
 class ReceivedOut(BaseModel):
     received: bool
+
+
+def intake(units: Units[PaymentsRepository]) -> GroupWriter[NewEvent, bool]:
+    """Webhooks arriving together are stored together: one transaction, one INSERT, one commit (and
+    its WAL flush) for the group, each request answered after it; a failing group is stored one by one."""
+
+    async def store(events: Sequence[NewEvent]) -> list[bool]:
+        async with units.begin() as uow:
+            return await uow.repos.store_events(events, uow.now())
+
+    return GroupWriter(store)
 
 
 def verify_signature(payload: bytes, header: str | None, secret: str, tolerance: int) -> None:
@@ -70,15 +87,10 @@ async def stripe_webhook(request: Request, deps: DepsDep) -> dict[str, Any]:
     if event_type not in HANDLED_TYPES:
         metrics.WEBHOOKS.labels(label, "ignored_type").inc()
         return {"received": True}
-    async with deps.units.begin() as uow:
-        new = await uow.repos.store_event(
-            event_id=event_id,
-            event_type=event_type,
-            created=created,
-            customer_key=customer_of(event) or NO_CUSTOMER,
-            payload=event,
-            now=uow.now(),
-        )
+    received = NewEvent(
+        event_id, event_type, created, customer_of(event) or NO_CUSTOMER, event, tracing.capture() or None
+    )
+    new = await deps.intake.submit(received)  # answered once stored: after its group's commit
     metrics.WEBHOOKS.labels(label, "accepted" if new else "duplicate").inc()
     if new:
         deps.processor.wake()
