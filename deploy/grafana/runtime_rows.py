@@ -70,6 +70,40 @@ def health_row(service: str) -> db.Row:
     )
 
 
+def http_row(service: str) -> db.Row:
+    """The service's HTTP API: what is asked of it, and what it answers."""
+    s = f'service="{service}"'
+    return (
+        db.Row("HTTP")
+        .with_panel(
+            graph(
+                "Requests per minute by route",
+                "Every replica's requests, by route template (health and metrics included).",
+                [
+                    (
+                        f"60 * sum by (route) (rate(autoletter_http_requests_total{{{s}}}[{RATE}]))",
+                        "{{route}}",
+                    )
+                ],
+                unit="opm",
+            )
+        )
+        .with_panel(
+            graph(
+                "Answers per minute by status",
+                "4xx: the caller's mistake, told in the body; 5xx: ours (503: a dependency was down).",
+                [
+                    (
+                        f"60 * sum by (status) (rate(autoletter_http_requests_total{{{s}}}[{RATE}]))",
+                        "{{status}}",
+                    )
+                ],
+                unit="opm",
+            )
+        )
+    )
+
+
 def consumer_row(service: str) -> db.Row:
     """The service's consumer groups: throughput, latency, lag, retries, dead letters."""
     s = f'service="{service}"'

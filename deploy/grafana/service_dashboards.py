@@ -5,7 +5,7 @@ from __future__ import annotations
 from grafana_foundation_sdk.builders import dashboard as db
 from grafana_foundation_sdk.models.common import BigValueGraphMode
 from panels import BAD_IF_ANY, GREEN, ORANGE, RED, graph, new_dashboard, single
-from runtime_rows import RATE, consumer_row, health_row
+from runtime_rows import RATE, consumer_row, health_row, http_row
 
 
 def _service(
@@ -14,6 +14,7 @@ def _service(
     dash = new_dashboard(f"autoletter-{service}", title, description, [service]).with_row(health_row(service))
     for row in rows:
         dash = dash.with_row(row)
+    dash = dash.with_row(http_row(service))
     if consumes:
         dash = dash.with_row(consumer_row(service))
     return dash

@@ -98,3 +98,27 @@ async def test_replicas_starting_together_migrate_once(database_url: str, db_sch
         versions = (await session.execute(text("SELECT version_num FROM alembic_version"))).scalars().all()
     assert versions == ["0001"]
     await rt.engine.dispose()
+
+
+async def test_every_request_is_counted_by_route_template_and_status(
+    database_url: str, db_schema: str
+) -> None:
+    import httpx
+    import sample_service as sample
+    from prometheus_client import REGISTRY
+
+    rt = sample.runtime(sample.settings(database_url, db_schema, "127.0.0.1:9", "t."))
+
+    def counted(route: str, status: str) -> float:
+        labels = {"service": rt.settings.service_name, "route": route, "status": status}
+        return REGISTRY.get_sample_value("autoletter_http_requests_total", labels) or 0.0
+
+    before = counted("/healthz", "200"), counted("unmatched", "404")
+    app = rt.create_app()
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://svc") as client:
+        assert (await client.get("/healthz")).status_code == 200
+        assert (await client.get("/healthz")).status_code == 200
+        assert (await client.get("/no/such/route")).status_code == 404
+    assert counted("/healthz", "200") - before[0] == 2
+    assert counted("unmatched", "404") - before[1] == 1
+    await rt.engine.dispose()

@@ -21,6 +21,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from autoletter.contracts import Topic
 from autoletter.runtime import db, metrics, migrations, topics, tracing
@@ -265,19 +266,39 @@ class ServiceRuntime:
         install_error_handlers(app)
         service = self.settings.service_name
 
-        @app.middleware("http")
-        async def count_requests(
-            request: Request, call_next: Callable[[Request], Awaitable[Response]]
-        ) -> Response:
-            response = await call_next(request)
-            route = getattr(request.scope.get("route"), "path", "unmatched")  # a template: bounded labels
-            metrics.HTTP_REQUESTS.labels(service, route, str(response.status_code)).inc()
-            return response
+        app.add_middleware(RequestCounter, service=service)
 
         app.include_router(health_router())
         for router in self.service.routers:
             app.include_router(router)
         return app
+
+
+class RequestCounter:
+    """Counts every HTTP request by route template (bounded labels) and status. Plain ASGI: Starlette's
+    BaseHTTPMiddleware cost about a tenth of a webhook request's CPU (bench/run --profile)."""
+
+    def __init__(self, app: ASGIApp, service: str) -> None:
+        self.app = app
+        self.service = service
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        status = 500  # unless a response starts: an error nothing answered
+
+        async def sending(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, sending)
+        finally:
+            route = getattr(scope.get("route"), "path", "unmatched")
+            metrics.HTTP_REQUESTS.labels(self.service, route, str(status)).inc()
 
 
 def get_runtime(request: Request) -> ServiceRuntime:
