@@ -10,6 +10,7 @@ import re
 from collections import Counter
 from pathlib import Path
 
+_WAITS = ("Condition.wait ", "EpollSelector.select ", "Thread._wait_for_tstate_lock ")
 _FRAME = re.compile(r"^(?P<function>.*?) \((?P<path>[^:()]+)(?::\d+)?\)$")
 
 
@@ -22,7 +23,7 @@ def _area(path: str) -> str:
     if "site-packages" in parts:
         i = parts.index("site-packages")
         return parts[i + 1].removesuffix(".py") if i + 1 < len(parts) else "site-packages"
-    if "python3" in path or "/lib/python" in path:
+    if "/lib/python" in path:
         return "stdlib:" + Path(path).stem
     return Path(path).name
 
@@ -35,6 +36,10 @@ def summarize(raw: Path, top: int = 20) -> str:
         stack, _, count = line.rpartition(" ")
         if not stack or not count.isdigit():
             continue
+        if "importlib._bootstrap" in stack:
+            continue  # importing modules: a start-up cost, not the path measured
+        if stack.rsplit(";", 1)[-1].startswith(_WAITS):
+            continue  # a thread or the event loop waiting, which py-spy does not always see as idle
         n = int(count)
         total += n
         frames = [f for f in stack.split(";") if _FRAME.match(f)]
@@ -53,7 +58,7 @@ def summarize(raw: Path, top: int = 20) -> str:
         return [title, *(f"  {100 * n / total:5.1f} %  {name}" for name, n in counts.most_common(top))]
 
     lines = [
-        f"{raw.name}: {total} samples (every process of the benchmark, idle waits excluded)",
+        f"{raw.name}: {total} samples (every process of the benchmark; idle waits and imports left out)",
         *table("self time by package:", by_area),
         *table("self time by function:", self_time),
         *table("inclusive time by function:", inclusive),

@@ -58,6 +58,7 @@ def run_one(
             "--subprocesses",
             "--format",
             "raw",
+            "--full-filenames",
             "--rate",
             "100",
             "-o",
@@ -81,6 +82,8 @@ def run_one(
     if profile:
         stacks.with_name(f"{stacks.stem}-top.txt").write_text(summarize(stacks))
     marked = [line.split(" ", 1)[1] for line in out.splitlines() if line.startswith("BENCH-RESULT ")]
+    if not marked:  # py-spy does not pass its child's exit status on
+        raise SystemExit(f"{script} reported no result:\n{out[-3000:]}")
     return [json.loads(m) for m in marked], usage.ru_maxrss / 1024
 
 
