@@ -33,7 +33,6 @@ from test_console_journey import (
     ARTIFACTS,
     activate_standard,
     add_card_through_checkout,
-    chromium,  # noqa: F401 - a fixture
     fill_settings,
     letter_pdf,
     nav,
