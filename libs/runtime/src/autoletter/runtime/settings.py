@@ -71,20 +71,18 @@ class KafkaSettings(BaseSettings):
         return [host.strip() for host in self.kafka_bootstrap_servers.split(",") if host.strip()]
 
 
-class ServiceSettings(KafkaSettings):
-    """Settings every service has; subclasses set ``service_name`` and add their own fields."""
+class AppSettings(BaseSettings):
+    """Settings of every AutoLetter process with an HTTP face (the services, the console): where it
+    listens, its tokens, logs, traces and clock. Subclasses set ``service_name``, which also names the
+    environment prefix (``<NAME>_<FIELD>``, winning over ``AUTOLETTER_<FIELD>``)."""
+
+    model_config = SettingsConfigDict(extra="ignore")
 
     service_name: ClassVar[str] = "service"
 
     environment: Environment = Field(
         default=Environment.DEVELOPMENT, description="development, test or production (refuses dev secrets)."
     )
-    database_url: SecretStr = Field(
-        default=SecretStr("postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"),
-        description="SQLAlchemy URL (postgresql+asyncpg://...).",
-    )
-    database_schema: str = Field(default="", description="Schema of this service; defaults to its name.")
-    database_pool_size: int = Field(default=10, description="Connections per process (and as many overflow).")
     http_host: str = Field(default="127.0.0.1", description="Address the HTTP server binds.")
     http_port: int = Field(default=8000, description="HTTP port.")
     http_reuse_port: bool = Field(
@@ -98,20 +96,6 @@ class ServiceSettings(KafkaSettings):
     log_json: bool = Field(default=True, description="JSON log lines with correlation_id.")
     graceful_timeout_s: float = Field(
         default=30.0, description="Shutdown waits this long for in-flight handlers (above the longest one)."
-    )
-    consumer_outage_max_backoff_s: float = Field(
-        default=30.0,
-        gt=0,
-        description="Longest wait between tries while an outage (database, network, Stripe) lasts.",
-    )
-    consumer_slow_retry_limit_s: float = Field(
-        default=300.0,
-        gt=0,
-        description="How long a statement or lock timeout is retried while the database answers, "
-        "before the message is dead-lettered (reason statement_timeout).",
-    )
-    metrics_interval_s: float = Field(
-        default=15.0, gt=0, description="How often gauges read from the broker or database are refreshed."
     )
     otlp_endpoint: str | None = Field(
         default=None,
@@ -129,9 +113,7 @@ class ServiceSettings(KafkaSettings):
     )
 
     @model_validator(mode="after")
-    def _defaults(self) -> ServiceSettings:
-        if not self.database_schema:
-            self.database_schema = self.service_name
+    def _production(self) -> AppSettings:
         if self.environment is Environment.PRODUCTION:
             if self.clock_offset_file is not None:
                 raise ValueError("clock_offset_file: a moved clock is refused in production")
@@ -169,3 +151,35 @@ class ServiceSettings(KafkaSettings):
     def make_clock(self) -> Clock:
         """The clock this configuration asks for: the system's, or an offset one in dev and tests."""
         return OffsetClock(self.clock_offset_file) if self.clock_offset_file else SystemClock()
+
+
+class ServiceSettings(AppSettings, KafkaSettings):
+    """Settings every service has besides its process's: its database and Kafka; subclasses set
+    ``service_name`` and add their own fields."""
+
+    database_url: SecretStr = Field(
+        default=SecretStr("postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"),
+        description="SQLAlchemy URL (postgresql+asyncpg://...).",
+    )
+    database_schema: str = Field(default="", description="Schema of this service; defaults to its name.")
+    database_pool_size: int = Field(default=10, description="Connections per process (and as many overflow).")
+    consumer_outage_max_backoff_s: float = Field(
+        default=30.0,
+        gt=0,
+        description="Longest wait between tries while an outage (database, network, Stripe) lasts.",
+    )
+    consumer_slow_retry_limit_s: float = Field(
+        default=300.0,
+        gt=0,
+        description="How long a statement or lock timeout is retried while the database answers, "
+        "before the message is dead-lettered (reason statement_timeout).",
+    )
+    metrics_interval_s: float = Field(
+        default=15.0, gt=0, description="How often gauges read from the broker or database are refreshed."
+    )
+
+    @model_validator(mode="after")
+    def _defaults(self) -> ServiceSettings:
+        if not self.database_schema:
+            self.database_schema = self.service_name
+        return self

@@ -6,10 +6,10 @@ from typing import ClassVar
 
 from pydantic import Field
 
-from autoletter.runtime.settings import Environment, ServiceSettings
+from autoletter.runtime.settings import AppSettings, Environment
 
 
-class ConsoleSettings(ServiceSettings):
+class ConsoleSettings(AppSettings):
     """``CONSOLE_<FIELD>`` or ``AUTOLETTER_<FIELD>``; the console has no database and no Kafka."""
 
     service_name: ClassVar[str] = "console"
