@@ -108,13 +108,21 @@ async def test_a_failed_stripe_call_is_retried_after_a_backoff(
     service.gateway.failures["checkout_payment_method"] = 1
     await service.deliver(event)
 
+    seen: list[object] = []
+
     async def attempted() -> bool:
         rows = await service.sql(
-            "SELECT attempts, state FROM stripe_events WHERE event_id = :e", e=event["id"]
+            "SELECT attempts, state, last_error, next_attempt_at FROM stripe_events WHERE event_id = :e",
+            e=event["id"],
         )
+        seen[:] = rows
         return bool(rows) and rows[0].attempts == 1 and rows[0].state == "pending"
 
-    await wait_for(attempted, 20, "the first attempt to fail")
+    try:
+        await wait_for(attempted, 60, "the first attempt to fail")
+    except AssertionError as exc:  # say what the row showed instead (CI once timed out here at 20 s)
+        calls = service.gateway.made("checkout_payment_method")
+        raise AssertionError(f"{exc}; the event's row: {seen}; checkout lookups: {calls}") from exc
     assert await service.staged(account, "PaymentMethodAttached") == []  # the failed attempt left nothing
     clock = service.runtime.clock
     assert isinstance(clock, FrozenClock)
