@@ -10,7 +10,13 @@ import re
 from collections import Counter
 from pathlib import Path
 
-_WAITS = ("Condition.wait ", "EpollSelector.select ", "Thread._wait_for_tstate_lock ")
+_WAITS = (
+    "Condition.wait ",
+    "EpollSelector.select ",
+    "Thread._wait_for_tstate_lock ",
+    "ThreadedChildWatcher._do_waitpid ",
+    "_worker ",  # an executor thread blocked on its work queue (a C call: py-spy shows the caller)
+)
 _FRAME = re.compile(r"^(?P<function>.*?) \((?P<path>[^:()]+)(?::\d+)?\)$")
 
 
