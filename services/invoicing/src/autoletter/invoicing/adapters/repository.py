@@ -7,9 +7,9 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -24,6 +24,15 @@ from autoletter.invoicing.domain.lines import InvoiceLine, Usage
 from autoletter.invoicing.domain.period import Period
 from autoletter.invoicing.domain.pricing import PriceList
 from autoletter.invoicing.domain.runs import RunCounts, RunStatus
+
+V = TypeVar("V")
+
+
+def _of_row(cls: type[V], row: Any, **converted: Any) -> V:
+    """A frozen value from a row with a column of each field's name; `converted` overrides columns
+    whose value needs a type of its own (an enum)."""
+    plain = {f.name: getattr(row, f.name) for f in fields(cls) if f.name not in converted}  # type: ignore[arg-type]
+    return cls(**plain, **converted)
 
 
 @dataclass(frozen=True)
@@ -45,20 +54,7 @@ class Invoice:
 
     @classmethod
     def of_row(cls, row: Any) -> Invoice:
-        return cls(
-            invoice_id=row.invoice_id,
-            account_id=row.account_id,
-            service=Service(row.service),
-            period=row.period,
-            state=InvoiceState(row.state),
-            currency=row.currency,
-            letters=row.letters,
-            amount_cents=row.amount_cents,
-            stripe_customer_id=row.stripe_customer_id,
-            stripe_invoice_id=row.stripe_invoice_id,
-            issued_at=row.issued_at,
-            last_failure_code=row.last_failure_code,
-        )
+        return _of_row(cls, row, service=Service(row.service), state=InvoiceState(row.state))
 
 
 @dataclass(frozen=True)
@@ -81,21 +77,7 @@ class RecoveryInvoice:
 
     @classmethod
     def of_row(cls, row: Any) -> RecoveryInvoice:
-        return cls(
-            invoice_id=row.invoice_id,
-            dispute_id=row.dispute_id,
-            recovers_invoice_id=row.recovers_invoice_id,
-            account_id=row.account_id,
-            service=Service(row.service),
-            period=row.period,
-            amount_cents=row.amount_cents,
-            currency=row.currency,
-            stripe_customer_id=row.stripe_customer_id,
-            state=InvoiceState(row.state),
-            created_at=row.created_at,
-            updated_at=row.updated_at,
-            stripe_invoice_id=row.stripe_invoice_id,
-        )
+        return _of_row(cls, row, service=Service(row.service), state=InvoiceState(row.state))
 
 
 @dataclass(frozen=True)
