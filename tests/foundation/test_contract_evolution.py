@@ -288,6 +288,13 @@ def test_an_event_of_the_old_shape_decodes_as_the_new_version() -> None:
 
 
 @pytest.mark.usefixtures("parcel_priced")
+def test_an_old_event_is_upcast_whatever_its_header_says() -> None:
+    event = decode(json.dumps(_old_event(price_euros=3)).encode(), event_type="ParcelPriced")
+    assert isinstance(event, ParcelPriced)
+    assert (event.schema_version, event.price_cents) == (2, 300)
+
+
+@pytest.mark.usefixtures("parcel_priced")
 def test_an_event_of_the_current_version_is_not_upcast() -> None:
     raw = {**_old_event(price_cents=1250, currency="chf"), "schema_version": 2}
     event = decode(json.dumps(raw).encode())

@@ -140,6 +140,32 @@ def test_unknown_fields_are_tolerated(event_type: str) -> None:
     assert decode(json.dumps(raw).encode()) == message
 
 
+@pytest.mark.parametrize("event_type", sorted(MESSAGES))
+def test_the_header_named_type_decodes_to_the_same_message(event_type: str) -> None:
+    message = new_event(
+        MESSAGES[event_type], account_id="acc_1", producer="test", occurred_at=NOW, **PAYLOADS[event_type]
+    )
+    assert decode(encode(message), event_type=event_type) == message
+
+
+def test_the_body_wins_over_a_header_that_names_another_type() -> None:
+    sent = new_event(
+        LetterSent, account_id="acc_1", producer="test", occurred_at=NOW, **PAYLOADS["LetterSent"]
+    )
+    assert decode(encode(sent), event_type="PaymentFailed") == sent
+    with pytest.raises(UnknownEventType):
+        decode(encode(sent), [PaymentFailed], event_type="PaymentFailed")
+
+
+@pytest.mark.parametrize("body", [b"not json", b'{"event_type": "LetterSent"}'])
+def test_a_header_does_not_change_why_bytes_are_refused(body: bytes) -> None:
+    with pytest.raises(DecodeError) as with_header:
+        decode(body, event_type="LetterSent")
+    with pytest.raises(DecodeError) as without:
+        decode(body)
+    assert str(with_header.value) == str(without.value)
+
+
 def test_unknown_event_type_is_reported_as_such() -> None:
     body = json.dumps({"event_type": "SomethingNew", "event_id": str(uuid4())}).encode()
     with pytest.raises(UnknownEventType) as info:

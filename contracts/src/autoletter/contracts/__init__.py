@@ -1,6 +1,13 @@
 """AutoLetter event contracts: the envelope, every message of DESIGN §3, and the topic registry."""
 
-from autoletter.contracts.codec import DecodeError, UnknownEventType, decode, encode, headers_for
+from autoletter.contracts.codec import (
+    DecodeError,
+    UnknownEventType,
+    decode,
+    encode,
+    header_value,
+    headers_for,
+)
 from autoletter.contracts.envelope import Envelope, caused_by, new_event
 from autoletter.contracts.registry import (
     CONSUMER_GROUPS,
@@ -24,6 +31,7 @@ __all__ = [
     "caused_by",
     "decode",
     "encode",
+    "header_value",
     "headers_for",
     "message_class",
     "new_event",

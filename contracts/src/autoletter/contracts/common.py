@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import cache
 from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -49,12 +50,22 @@ class OpenSet:
 def unknown_values(message: BaseModel) -> list[tuple[str, str]]:
     """(field, value) for each open-set field of the message holding a value this version does not know."""
     found = []
-    for name, info in type(message).model_fields.items():
-        marker = next((m for m in info.metadata if isinstance(m, OpenSet)), None)
+    for name, marker in _open_set_fields(type(message)):
         value = getattr(message, name)
-        if marker is not None and isinstance(value, str) and not isinstance(value, marker.values):
+        if isinstance(value, str) and not isinstance(value, marker.values):
             found.append((name, value))
     return found
+
+
+@cache
+def _open_set_fields(cls: type[BaseModel]) -> tuple[tuple[str, OpenSet], ...]:
+    """A class's open-set fields, found once (this runs for every message a consumer handles)."""
+    return tuple(
+        (name, marker)
+        for name, info in cls.model_fields.items()
+        for marker in info.metadata
+        if isinstance(marker, OpenSet)
+    )
 
 
 OpenServiceStatus = Annotated[ServiceStatus | str, Field(union_mode="left_to_right"), OpenSet(ServiceStatus)]
