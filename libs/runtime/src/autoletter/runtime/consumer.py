@@ -16,11 +16,18 @@ from datetime import UTC, datetime
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
-from aiokafka.errors import KafkaError
 from opentelemetry.trace import Link, Span, SpanKind
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from autoletter.contracts import DecodeError, Envelope, Topic, UnknownEventType, decode, message_class
+from autoletter.contracts import (
+    DecodeError,
+    Envelope,
+    Topic,
+    UnknownEventType,
+    decode,
+    header_value,
+    message_class,
+)
 from autoletter.contracts.common import unknown_values
 from autoletter.runtime import inbox, logs, metrics, tracing, waiting
 from autoletter.runtime.failures import Failure, classify
@@ -102,6 +109,7 @@ class MessageProcessor:
         self._prefix = topic_prefix
         self._retry = retry
         self._types = subscription.types
+        self._committing: asyncio.Task[None] | None = None
 
     @property
     def kafka_group(self) -> str:
@@ -151,7 +159,8 @@ class MessageProcessor:
 
     def _decode(self, record: ConsumerRecord[Any, Any]) -> _Item:
         try:
-            return _Item(record, message=decode(record.value or b"", self._types))
+            kind = header_value(record.headers, "event_type")
+            return _Item(record, message=decode(record.value or b"", self._types, event_type=kind))
         except UnknownEventType as exc:
             return _Item(record, unknown=exc.event_type)
         except DecodeError as exc:
@@ -182,11 +191,14 @@ class MessageProcessor:
         uow = self._units.over(session)
         batch: list[Envelope] = []
         spans: list[Span] = []
+        recorded = tracing.exporting()
         for item in items:
             message = item.message
             if message is not None and isinstance(message, self.sub.batch_types) and message.event_id in new:
                 new.discard(message.event_id)
                 batch.append(message)
+                if not recorded:
+                    continue  # the spans below are only ever read once exported
                 # Each message's own trace shows it was processed, by the bulk write below.
                 spans.append(
                     tracing.tracer.start_span(
@@ -209,7 +221,9 @@ class MessageProcessor:
         """A span for a batch of several messages, linked to each message's own context."""
         if len(items) < 2:
             return contextlib.nullcontext()
-        links = [Link(c) for i in items if (c := tracing.span_context_of(tracing.extract(i.trace)))]
+        links = []
+        if tracing.exporting():  # links are read only on recorded spans
+            links = [Link(c) for i in items if (c := tracing.span_context_of(tracing.extract(i.trace)))]
         return tracing.tracer.start_as_current_span(
             f"process {self.sub.topic.name}",
             kind=SpanKind.CONSUMER,
@@ -384,9 +398,24 @@ class MessageProcessor:
         )
 
     async def _commit(self, consumer: AIOKafkaConsumer, last: dict[TopicPartition, int]) -> None:
-        """Commit explicit offsets: the next one to read after each partition's last handled record."""
+        """Commit explicit offsets, the next one to read after each partition's last handled record,
+        in the background: the next batch is handled during the broker's round trip. Commits stay in
+        order (each waits for the one before). One lost to a crash or a rebalance only redelivers
+        what the inbox then skips."""
+        offsets = {tp: offset + 1 for tp, offset in last.items()}
+        self._committing = asyncio.create_task(self._commit_after(self._committing, consumer, offsets))
+
+    async def _commit_after(
+        self,
+        previous: asyncio.Task[None] | None,
+        consumer: AIOKafkaConsumer,
+        offsets: dict[TopicPartition, int],
+    ) -> None:
+        if previous is not None:
+            await previous
         try:
-            await consumer.commit({tp: offset + 1 for tp, offset in last.items()})
-        except KafkaError:
-            # A rebalance took the partition: the message comes back and the inbox skips it.
+            await consumer.commit(offsets)
+        except Exception:  # any failure: a later commit must still run
+            # A rebalance took the partition, or the consumer stopped: the messages come back and
+            # the inbox skips them.
             log.warning("offset_commit_failed", exc_info=True, extra={"group": self.sub.group})

@@ -78,9 +78,20 @@ class _Provider(TracerProvider):
         super().__init__(sampler=sampler, resource=resource)
         self._gate = sampler
 
+    @property
+    def exporting(self) -> bool:
+        return self._gate.exported
+
     def add_span_processor(self, span_processor: SpanProcessor) -> None:
         super().add_span_processor(span_processor)
         self._gate.exported = True
+
+
+def exporting() -> bool:
+    """Whether spans are recorded and go somewhere: work that only feeds recorded spans (links, a
+    span per message of a bulk write) is skipped when not."""
+    provider = trace.get_tracer_provider()
+    return isinstance(provider, _Provider) and provider.exporting
 
 
 def configure(service: str, *, endpoint: str | None, sample_ratio: float) -> None:
