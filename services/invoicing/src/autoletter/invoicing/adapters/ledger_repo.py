@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -13,20 +13,7 @@ from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from autoletter.invoicing.adapters.tables import customers, invoices, usage_lines
-from autoletter.invoicing.domain.lines import Usage
 
-_COLUMNS = (
-    "letter_id",
-    "account_id",
-    "service",
-    "sent_at",
-    "sheets",
-    "letter_cents",
-    "extra_sheet_cents",
-    "amount_cents",
-    "currency",
-    "event_id",
-)
 # One array parameter per column: a single statement whatever the batch size, and one cached plan
 # (a multi-VALUES insert is recompiled by SQLAlchemy for every batch size, which dominated the cost).
 _INSERT_USAGE = text(
@@ -45,28 +32,13 @@ _INSERT_USAGE = text(
 )
 
 
-def usage_row(usage: Usage, *, account_id: str, event_id: UUID, currency: str) -> dict[str, Any]:
-    return {
-        "letter_id": usage.letter_id,
-        "account_id": account_id,
-        "service": usage.service.value,
-        "sent_at": usage.sent_at,
-        "sheets": usage.sheets,
-        "letter_cents": usage.letter_cents,
-        "extra_sheet_cents": usage.extra_sheet_cents,
-        "amount_cents": usage.amount_cents,
-        "currency": currency,
-        "event_id": event_id,
-    }
-
-
-async def insert_usage(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> Counter[str]:
-    """Write usage lines in one statement; a letter already in the ledger (a re-published event
-    with a new event id) is ignored by the primary key. Returns the lines written, by service."""
-    if not rows:
+async def insert_usage(session: AsyncSession, columns: Mapping[str, Sequence[Any]]) -> Counter[str]:
+    """Write usage lines in one statement, given each column's values (one array parameter each); a
+    letter already in the ledger (a re-published event with a new event id) is ignored by the primary
+    key. Returns the lines written, by service."""
+    if not columns["letter_id"]:
         return Counter()
-    params = {column: [row[column] for row in rows] for column in _COLUMNS}
-    result = await session.execute(_INSERT_USAGE, params)
+    result = await session.execute(_INSERT_USAGE, columns)
     return Counter(service for (service,) in result)
 
 

@@ -157,11 +157,19 @@ class InvoicingRepository:
         return await self._prices.get(self.session)
 
     async def add_usage(self, entries: Sequence[UsageEntry]) -> Counter[str]:
-        rows = [
-            ledger_repo.usage_row(e.usage, account_id=e.account_id, event_id=e.event_id, currency=e.currency)
-            for e in entries
-        ]
-        return await ledger_repo.insert_usage(self.session, rows)
+        columns: dict[str, list[Any]] = {
+            "letter_id": [e.usage.letter_id for e in entries],
+            "account_id": [e.account_id for e in entries],
+            "service": [e.usage.service.value for e in entries],
+            "sent_at": [e.usage.sent_at for e in entries],
+            "sheets": [e.usage.sheets for e in entries],
+            "letter_cents": [e.usage.letter_cents for e in entries],
+            "extra_sheet_cents": [e.usage.extra_sheet_cents for e in entries],
+            "amount_cents": [e.usage.amount_cents for e in entries],
+            "currency": [e.currency for e in entries],
+            "event_id": [e.event_id for e in entries],
+        }
+        return await ledger_repo.insert_usage(self.session, columns)
 
     async def save_customer(self, account_id: str, stripe_customer_id: str, at: datetime) -> None:
         await ledger_repo.save_customer(self.session, account_id, stripe_customer_id, at)

@@ -11,7 +11,7 @@ from uuid import UUID
 from autoletter.contracts.common import Service
 from autoletter.invoicing.domain.money import format_amount
 from autoletter.invoicing.domain.period import Period
-from autoletter.invoicing.domain.pricing import PriceList, charge
+from autoletter.invoicing.domain.pricing import Price, PriceList, charge
 
 
 @dataclass(frozen=True)
@@ -38,8 +38,13 @@ def price_usage(
     prices: PriceList, *, letter_id: UUID, service: Service, sent_at: datetime, sheets: int
 ) -> Usage:
     """Price a sent letter with the price in force for its service when it was sent."""
-    c = charge(prices.in_force(service, sent_at), sheets)
-    return Usage(letter_id, service, sent_at, sheets, c.letter_cents, c.extra_sheet_cents)
+    return usage_at(prices.in_force(service, sent_at), letter_id=letter_id, sent_at=sent_at, sheets=sheets)
+
+
+def usage_at(price: Price, *, letter_id: UUID, sent_at: datetime, sheets: int) -> Usage:
+    """A letter of ``price``'s service priced at ``price`` (the one in force at ``sent_at``)."""
+    c = charge(price, sheets)
+    return Usage(letter_id, price.service, sent_at, sheets, c.letter_cents, c.extra_sheet_cents)
 
 
 @dataclass(frozen=True)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -60,6 +61,10 @@ class PriceList:
     """All versions of all services' prices."""
 
     versions: tuple[Price, ...]
+    #: Per service, its versions' start instants and the versions, in order (looked up per letter).
+    _by_service: dict[Service, tuple[list[datetime], list[Price]]] = field(
+        init=False, repr=False, compare=False
+    )
 
     def __post_init__(self) -> None:
         keys = [(p.service, p.effective_from) for p in self.versions]
@@ -67,16 +72,20 @@ class PriceList:
             raise InvalidPriceList("two versions of one service take effect at the same instant")
         ordered = tuple(sorted(self.versions, key=lambda p: (p.service, p.effective_from)))
         object.__setattr__(self, "versions", ordered)
+        by_service: dict[Service, tuple[list[datetime], list[Price]]] = {}
+        for price in ordered:
+            starts, prices = by_service.setdefault(price.service, ([], []))
+            starts.append(price.effective_from)
+            prices.append(price)
+        object.__setattr__(self, "_by_service", by_service)
 
     def in_force(self, service: Service, at: datetime) -> Price:
         """The latest version of the service's price that took effect at or before ``at``."""
-        current: Price | None = None
-        for price in self.versions:
-            if price.service == service and price.effective_from <= at:
-                current = price
-        if current is None:
+        starts, prices = self._by_service.get(service, ((), ()))
+        i = bisect_right(starts, at)
+        if i == 0:
             raise NoPriceInForce(f"no {service} price in force at {at.isoformat()}")
-        return current
+        return prices[i - 1]
 
 
 def parse_price_list(data: Mapping[str, Any]) -> PriceList:

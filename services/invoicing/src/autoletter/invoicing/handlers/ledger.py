@@ -6,7 +6,7 @@ from autoletter.contracts.letters import LetterSent
 from autoletter.contracts.payments import StripeCustomerCreated
 from autoletter.invoicing import metrics
 from autoletter.invoicing.adapters.repository import UsageEntry
-from autoletter.invoicing.domain.lines import price_usage
+from autoletter.invoicing.domain.lines import usage_at
 from autoletter.invoicing.domain.pricing import NoPriceInForce
 from autoletter.invoicing.handlers.issue import InvoicingWork
 from autoletter.runtime.consumer import PoisonMessage
@@ -22,19 +22,13 @@ async def record_usage(uow: InvoicingWork, events: list[LetterSent]) -> None:
     entries = []
     for event in events:
         try:
-            usage = price_usage(
-                price_list,
-                letter_id=event.letter_id,
-                service=event.service,
-                sent_at=event.sent_at,
-                sheets=event.sheets,
-            )
-            currency = price_list.in_force(event.service, event.sent_at).currency
+            price = price_list.in_force(event.service, event.sent_at)
         except NoPriceInForce as exc:
             # Retrying cannot help: the price list must be fixed, then the dead letter replayed.
             # (In a batch, the runtime retries message by message, so only this one goes.)
             raise PoisonMessage(str(exc)) from exc
-        entries.append(UsageEntry(usage, event.account_id, event.event_id, currency))
+        usage = usage_at(price, letter_id=event.letter_id, sent_at=event.sent_at, sheets=event.sheets)
+        entries.append(UsageEntry(usage, event.account_id, event.event_id, price.currency))
     written = await uow.repos.add_usage(entries)
     for service, n in written.items():
         # Counted before commit: a batch that then fails to commit is counted again on retry.
