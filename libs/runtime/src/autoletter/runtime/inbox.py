@@ -5,10 +5,10 @@ from __future__ import annotations
 from collections.abc import Iterable
 from uuid import UUID
 
-from sqlalchemy import text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from autoletter.runtime import bulk
 from autoletter.runtime.tables import inbox
 
 
@@ -25,11 +25,11 @@ async def claim_many(session: AsyncSession, consumer: str, event_ids: Iterable[U
     ids = list(dict.fromkeys(event_ids))
     if not ids:
         return set()
-    result = await session.execute(_CLAIM_MANY, {"consumer": consumer, "ids": ids})
+    result = await bulk.insert_rows(
+        session,
+        inbox,
+        {"consumer": [consumer] * len(ids), "event_id": ids},
+        on_conflict="DO NOTHING",
+        returning=("event_id",),
+    )
     return {row[0] for row in result}
-
-
-_CLAIM_MANY = text(
-    "INSERT INTO inbox (consumer, event_id) SELECT :consumer, unnest(CAST(:ids AS uuid[]))"
-    " ON CONFLICT DO NOTHING RETURNING event_id"
-)

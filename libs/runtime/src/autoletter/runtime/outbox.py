@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from uuid import UUID
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from autoletter.contracts import Envelope, encode, headers_for, topic_for
-from autoletter.runtime import tracing
+from autoletter.runtime import bulk, tracing
 from autoletter.runtime.db import advisory_key, lock_accounts
 from autoletter.runtime.tables import outbox
 
@@ -34,23 +35,24 @@ async def add(
             session, f"outbox:{producer}", [m.account_id for m in messages if m.producer == producer]
         )
     trace_headers = tracing.capture()
-    await session.execute(
-        outbox.insert(),
-        [
-            {
-                "event_id": m.event_id,
-                "account_id": m.account_id,
-                "shard": shard_of(m.account_id),
-                "topic": topic_for(m).name,
-                "event_type": m.event_type,
-                "payload": encode(m),
-                # The trace context is captured now, inside the request's or handler's span (PITFALLS):
-                # the relay sends it as it was, so the consumer continues this trace.
-                "headers": {
-                    **{k: v.decode() for k, v in headers_for(m)},
-                    **(traces or {}).get(m.event_id, trace_headers),
-                },
-            }
-            for m in messages
-        ],
+    traces = traces or {}
+    await bulk.insert_rows(
+        session,
+        outbox,
+        {
+            "event_id": [m.event_id for m in messages],
+            "account_id": [m.account_id for m in messages],
+            "shard": [shard_of(m.account_id) for m in messages],
+            "topic": [topic_for(m).name for m in messages],
+            "event_type": [m.event_type for m in messages],
+            "payload": [encode(m) for m in messages],
+            # The trace context is captured now, inside the request's or handler's span (PITFALLS):
+            # the relay sends it as it was, so the consumer continues this trace.
+            "headers": [
+                json.dumps(
+                    {**{k: v.decode() for k, v in headers_for(m)}, **traces.get(m.event_id, trace_headers)}
+                )
+                for m in messages
+            ],
+        },
     )

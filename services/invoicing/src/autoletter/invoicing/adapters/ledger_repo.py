@@ -8,28 +8,12 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from autoletter.invoicing.adapters.tables import customers, invoices, usage_lines
-
-# One array parameter per column: a single statement whatever the batch size, and one cached plan
-# (a multi-VALUES insert is recompiled by SQLAlchemy for every batch size, which dominated the cost).
-_INSERT_USAGE = text(
-    """
-    INSERT INTO usage_lines (letter_id, account_id, service, sent_at, sheets,
-                             letter_cents, extra_sheet_cents, amount_cents, currency, event_id)
-    SELECT * FROM unnest(
-        CAST(:letter_id AS uuid[]), CAST(:account_id AS text[]), CAST(:service AS text[]),
-        CAST(:sent_at AS timestamptz[]), CAST(:sheets AS int[]), CAST(:letter_cents AS int[]),
-        CAST(:extra_sheet_cents AS int[]), CAST(:amount_cents AS int[]), CAST(:currency AS text[]),
-        CAST(:event_id AS uuid[])
-    )
-    ON CONFLICT (letter_id) DO NOTHING
-    RETURNING service
-    """
-)
+from autoletter.runtime import bulk
 
 
 async def insert_usage(session: AsyncSession, columns: Mapping[str, Sequence[Any]]) -> Counter[str]:
@@ -38,7 +22,9 @@ async def insert_usage(session: AsyncSession, columns: Mapping[str, Sequence[Any
     key. Returns the lines written, by service."""
     if not columns["letter_id"]:
         return Counter()
-    result = await session.execute(_INSERT_USAGE, columns)
+    result = await bulk.insert_rows(
+        session, usage_lines, columns, on_conflict="(letter_id) DO NOTHING", returning=("service",)
+    )
     return Counter(service for (service,) in result)
 
 
