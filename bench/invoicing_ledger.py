@@ -1,7 +1,9 @@
 """Usage ledger ingestion: LetterSent per second into PostgreSQL through the invoicing service's real
 consumer (inbox + batch handler + one transaction per partition batch + explicit offset commits), as
 a ratio to raw aiokafka consumption (consumer group, explicit commits, no decoding, no database) of
-the same messages on the same broker in the same run.
+the same messages on the same broker in the same run. Then the scaling baseline: two replicas of the
+service, each in its own process, one consumer group on six partitions, against one replica measured
+the same way.
 
     uv run python bench/invoicing_ledger.py [--letters 50000] [--batch-size 500]
 """
@@ -10,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import sys
 import tempfile
 import time
@@ -21,7 +24,7 @@ from pathlib import Path
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from sqlalchemy import text
 
-from autoletter.contracts import encode, headers_for, new_event
+from autoletter.contracts import CONSUMER_GROUPS, encode, headers_for, new_event
 from autoletter.contracts.letters import LetterSent
 from autoletter.devstack import servers
 from autoletter.invoicing.bootstrap import bootstrap as wire_invoicing
@@ -29,6 +32,7 @@ from autoletter.invoicing.settings import InvoicingSettings
 from autoletter.runtime.service import ServiceRuntime
 
 sys.path.insert(0, str(Path(__file__).parent))
+import _group
 from _results import report
 
 START = datetime(2026, 11, 1, tzinfo=UTC)
@@ -108,20 +112,71 @@ async def through_service(settings: InvoicingSettings, count: int) -> float:
     return elapsed
 
 
+async def replicated(fields: dict[str, object], count: int, processes: int) -> float:
+    """Letters per second with `processes` replicas of the service consuming, each in its own process
+    (this one produces and counts): from the first usage line to the last, the letters produced once
+    the group has settled; the same way for one replica and for two."""
+    settings = fresh(fields)
+    runtime = ServiceRuntime(wire_invoicing(settings))
+    await runtime.prepare()
+    group = f"{settings.kafka_topic_prefix}{CONSUMER_GROUPS['invoicing.usage'].name}"
+    own = settings.model_dump(include={"database_schema", "kafka_topic_prefix"})
+    async with _group.replicas(processes, __file__, "--consume", json.dumps({**fields, **own})):
+        await _group.settled(settings.kafka_bootstrap_servers, group, processes)
+        cpu = _group.MachineCpu()
+        cpu.start()
+        watching = asyncio.create_task(_lines_written(runtime, count))
+        topic = f"{settings.kafka_topic_prefix}letters.events"
+        await produce(settings.kafka_bootstrap_servers, topic, letters(count))
+        elapsed = await watching
+        print(f"  {processes} replica(s): {count / elapsed:,.0f} letters/s, {cpu.busy():.2f} cores busy")
+    async with runtime.engine.begin() as conn:
+        await conn.execute(text(f'DROP SCHEMA "{settings.database_schema}" CASCADE'))
+    await runtime.engine.dispose()
+    return count / elapsed
+
+
+async def _lines_written(runtime: ServiceRuntime, count: int) -> float:
+    """Seconds from the first usage line to the last."""
+    first = None
+    while True:
+        async with runtime.engine.connect() as conn:
+            done = await conn.scalar(text("SELECT count(*) FROM usage_lines"))
+        if done and first is None:
+            first = time.perf_counter()
+        if done >= count:
+            return time.perf_counter() - (first or time.perf_counter())
+        await asyncio.sleep(0.05)
+
+
+def fresh(fields: dict[str, object]) -> InvoicingSettings:
+    """Settings of a service of its own: its schema, topics and groups."""
+    tag = uuid.uuid4().hex[:8]
+    return InvoicingSettings(
+        **fields,  # type: ignore[arg-type]
+        database_schema=f"bench_ledger_{tag}",
+        kafka_topic_prefix=f"bench{tag}.",
+    )
+
+
+async def consume(fields: dict[str, object]) -> None:
+    """One replica of the service, alone in this process, until terminated (then stopped gracefully)."""
+    async with ServiceRuntime(wire_invoicing(InvoicingSettings(**fields))).running():  # type: ignore[arg-type]
+        await _group.serve_until_terminated()
+
+
 async def main(count: int, batch_size: int) -> None:
     with tempfile.TemporaryDirectory(prefix="autoletter-bench-") as work, ExitStack() as stack:
         bootstrap = stack.enter_context(servers.kafka(Path(work)))
         database_url = stack.enter_context(servers.postgres(Path(work)))
-        tag = uuid.uuid4().hex[:8]
-        settings = InvoicingSettings(
-            database_url=database_url,
-            database_schema=f"bench_ledger_{tag}",
-            kafka_bootstrap_servers=bootstrap,
-            kafka_topic_prefix=f"bench{tag}.",
-            environment="test",
-            usage_batch_size=batch_size,
-            close_schedule_enabled=False,
-        )
+        fields: dict[str, object] = {
+            "database_url": database_url,
+            "kafka_bootstrap_servers": bootstrap,
+            "environment": "test",
+            "usage_batch_size": batch_size,
+            "close_schedule_enabled": False,
+        }
+        settings = fresh(fields)
         await ServiceRuntime(wire_invoicing(settings)).prepare()  # schema, prices, topics (6 partitions)
         topic = f"{settings.kafka_topic_prefix}letters.events"
         events = letters(count)
@@ -135,9 +190,15 @@ async def main(count: int, batch_size: int) -> None:
         print(f"ledger through the invoicing consumer into PostgreSQL: {rate}")
         print(f"ratio ledger/raw: {raw / ledger:.2f} (target >= 0.2)")
         report("ledger (LetterSent -> usage lines)", count / ledger, count / raw, "msg/s", 0.35)
+        one = await replicated(fields, count, 1)
+        two = await replicated(fields, count, 2)
+        print(f"one replica in its own process: {one:,.0f} letters/s; two replicas: {two:,.0f} letters/s")
+        report("ledger: two consumer processes vs one", two, one, "msg/s", 1.3)
 
 
 if __name__ == "__main__":
+    if sys.argv[1:2] == ["--consume"]:
+        sys.exit(asyncio.run(consume(json.loads(sys.argv[2]))))
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--letters", type=int, default=50000)
     parser.add_argument("--batch-size", type=int, default=500)

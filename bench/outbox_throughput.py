@@ -1,5 +1,7 @@
 """Outbox throughput: committed → relayed → consumed through an inbox consumer, as a ratio to raw
-aiokafka produce + consume of the same messages on the same broker in the same run.
+aiokafka produce + consume of the same messages on the same broker in the same run; then the same
+path with the consuming service in one process of its own, and in two (one consumer group on six
+partitions): the scaling baseline.
 
     uv run python bench/outbox_throughput.py [--events 20000]
 """
@@ -8,7 +10,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import signal
+import contextlib
 import sys
 import time
 import uuid
@@ -23,6 +25,7 @@ from autoletter.runtime.service import Resources, Service, ServiceRuntime
 
 sys.path.insert(0, str(Path(__file__).parent))
 sys.path.insert(0, str(Path(__file__).parents[1] / "tests" / "runtime"))
+import _group
 import sample_service as sample
 from _results import report
 from _servers import kafka_and_postgres
@@ -70,16 +73,17 @@ async def raw_kafka(bootstrap: str, payloads: list[tuple[bytes, bytes]]) -> floa
     return elapsed
 
 
-async def through_outbox(bootstrap: str, database_url: str, events: list, split: bool = False) -> float:
-    """Seconds from the first commit until the inbox consumer has recorded every event. With `split`,
-    the consuming service runs in its own process, as it does in production (another service)."""
+async def through_outbox(bootstrap: str, database_url: str, events: list, replicas: int = 0) -> float:
+    """Seconds from the first commit until the inbox consumer has recorded every event. With
+    `replicas`, the consuming service runs in that many processes of its own, as it does in
+    production (another service), the group settled before the first commit."""
     prefix = f"bench{uuid.uuid4().hex[:8]}."
     cfg = sample.settings(database_url, f"bench_{uuid.uuid4().hex[:8]}", bootstrap, prefix)
     consumer_cfg = sample.settings(database_url, f"bench_{uuid.uuid4().hex[:8]}", bootstrap, prefix)
     rt = sample.runtime(cfg, batch_size=500, bulk=True)
     effects_rt = rt
-    child = None
-    if split:
+    children: contextlib.AbstractAsyncContextManager[None] = contextlib.nullcontext()
+    if replicas:
         resources = Resources.open(cfg)
         only_publishes = Service(
             resources,
@@ -91,20 +95,14 @@ async def through_outbox(bootstrap: str, database_url: str, events: list, split:
         )
         rt = ServiceRuntime(only_publishes)
         effects_rt = sample.runtime(consumer_cfg, batch_size=500, bulk=True)
-        await effects_rt.prepare()  # schema and topics exist before the child joins its group
-        child = await asyncio.create_subprocess_exec(
-            sys.executable,
-            __file__,
-            "--consume",
-            database_url,
-            consumer_cfg.database_schema,
-            bootstrap,
-            prefix,
-            stdout=asyncio.subprocess.PIPE,
-        )
-        assert child.stdout is not None
-        await child.stdout.readline()  # "ready"
-    async with rt.running():
+        await effects_rt.prepare()  # schema and topics exist before the replicas join their group
+        command = ("--consume", database_url, consumer_cfg.database_schema, bootstrap, prefix)
+        children = _group.replicas(replicas, __file__, *command)
+    async with children, rt.running():
+        if replicas:
+            await _group.settled(bootstrap, f"{prefix}sample.effects", replicas)
+        cpu = _group.MachineCpu()
+        cpu.start()
         started = time.perf_counter()
 
         async def writer(chunks: list[list]) -> None:
@@ -129,19 +127,18 @@ async def through_outbox(bootstrap: str, database_url: str, events: list, split:
                 break
             await asyncio.sleep(0.05)
         elapsed = time.perf_counter() - started
-    if child is not None:
-        child.terminate()
-        await child.wait()
+        rate = len(events) / elapsed
+        print(f"  {replicas} consumer process(es): {rate:,.0f} msg/s, {cpu.busy():.2f} cores busy")
+    if replicas:
         await effects_rt.engine.dispose()
     return elapsed
 
 
 async def consume_only(database_url: str, schema: str, bootstrap: str, prefix: str) -> None:
-    """The consuming service, alone in this process, until terminated."""
+    """The consuming service, alone in this process, until terminated (then stopped gracefully)."""
     rt = sample.runtime(sample.settings(database_url, schema, bootstrap, prefix), batch_size=500, bulk=True)
     async with rt.running():
-        print("ready", flush=True)
-        await asyncio.Event().wait()
+        await _group.serve_until_terminated()
 
 
 async def main(count: int) -> None:
@@ -152,7 +149,8 @@ async def main(count: int) -> None:
         await raw_kafka(bootstrap, payloads[:1000])  # warm up the broker and the JIT
         raw = await raw_kafka(bootstrap, payloads)
         outbox = await through_outbox(bootstrap, database_url, events)
-        split = await through_outbox(bootstrap, database_url, events, split=True)
+        split = await through_outbox(bootstrap, database_url, events, replicas=1)
+        two = await through_outbox(bootstrap, database_url, events, replicas=2)
         print(f"events: {count}")
         print(f"raw aiokafka produce+consume: {count / raw:,.0f} msg/s ({raw:.2f} s)")
         print(f"outbox commit->relay->inbox consumer: {count / outbox:,.0f} msg/s ({outbox:.2f} s)")
@@ -162,13 +160,13 @@ async def main(count: int) -> None:
             f" ratio {raw / split:.2f}"
         )
         report("outbox (consumer in its own process)", count / split, count / raw, "msg/s", 0.4)
+        print(f"two consumer processes: {count / two:,.0f} msg/s ({two:.2f} s)")
+        report("outbox: two consumer processes vs one", count / two, count / split, "msg/s", 1.3)
 
 
 if __name__ == "__main__":
     if sys.argv[1:2] == ["--consume"]:
-        signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
-        asyncio.run(consume_only(*sys.argv[2:6]))
-        sys.exit(0)
+        sys.exit(asyncio.run(consume_only(*sys.argv[2:6])))
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--events", type=int, default=20000)
     asyncio.run(main(parser.parse_args().events))
