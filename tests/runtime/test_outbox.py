@@ -170,3 +170,41 @@ async def test_relay_marks_rows_published(
     async with rt.engine.connect() as conn:
         unpublished = await conn.scalar(text("SELECT count(*) FROM outbox WHERE published_at IS NULL"))
     assert unpublished == 0
+
+
+async def test_a_commit_that_staged_rows_wakes_the_relay_instead_of_waiting_for_its_poll(
+    database_url: str, db_schema: str, kafka_bootstrap: str, topic_prefix: str, unique: str
+) -> None:
+    cfg = sample.settings(database_url, db_schema, kafka_bootstrap, topic_prefix)
+    rt = sample.runtime(cfg)
+    await rt.prepare()
+    producer = Producer(cfg, "relay")
+    await producer.start()
+    # Idle polls an hour apart: only the wake-up can publish within the test's deadline.
+    relay = OutboxRelay(
+        rt.sessions,
+        producer,
+        service="sample",
+        topic_prefix=topic_prefix,
+        clock=SystemClock(),
+        idle_interval=3600,
+    )
+    task = asyncio.create_task(relay.run())
+    try:
+        await asyncio.sleep(0)  # the relay's first pass finds nothing and goes idle
+        async with rt.sessions.begin() as session:
+            rolled_back = letter_sent(f"acc-{unique}")
+            await sample.stage(session, rolled_back)
+            await session.rollback()
+        event = letter_sent(f"acc-{unique}")
+        async with rt.sessions.begin() as session:
+            await sample.stage(session, event)
+        got = await read_events(
+            kafka_bootstrap, f"{topic_prefix}letters.events", account_id=f"acc-{unique}", count=1, timeout=20
+        )
+        assert [e.event_id for e in got] == [event.event_id]
+    finally:
+        relay.stop()
+        await task
+        await producer.stop()
+        await rt.engine.dispose()

@@ -13,6 +13,9 @@ from autoletter.runtime import bulk, tracing
 from autoletter.runtime.db import advisory_key, lock_accounts
 from autoletter.runtime.tables import outbox
 
+#: Set in a session's info when it staged rows.
+STAGED = "outbox_staged"
+
 #: Relays publish shards independently; an account always maps to the same shard.
 SHARDS = 16
 
@@ -29,6 +32,7 @@ async def add(
     current trace context, or the one `traces` gives for its event id (tracing.headers_in)."""
     if not messages:
         return
+    session.info[STAGED] = True  # the relays of this process are woken when it commits (relay.py)
     # Scoped by producer: services sharing one database must not serialise on each other's accounts.
     for producer in sorted({m.producer for m in messages}):
         await lock_accounts(

@@ -7,18 +7,37 @@ import contextlib
 import logging
 import random
 import time
+import weakref
 
-from sqlalchemy import func, select, update
+from sqlalchemy import event, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import Session
 
 from autoletter.contracts import TOPICS
 from autoletter.runtime import metrics
 from autoletter.runtime.clock import Clock
 from autoletter.runtime.db import lock_key
 from autoletter.runtime.kafka import Producer, Record
+from autoletter.runtime.outbox import STAGED
 from autoletter.runtime.tables import outbox
 
 log = logging.getLogger(__name__)
+
+#: The relays running in this process: a commit that staged outbox rows wakes them, so a row is
+#: published at once rather than after the next idle poll (which another replica's relay still does).
+_running: weakref.WeakSet[OutboxRelay] = weakref.WeakSet()
+
+
+@event.listens_for(Session, "after_commit")
+def _wake_relays(session: Session) -> None:
+    if session.info.pop(STAGED, False):
+        for relay in _running:
+            relay.wake()
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_staged(session: Session) -> None:
+    session.info.pop(STAGED, None)
 
 
 class OutboxRelay:
@@ -47,9 +66,21 @@ class OutboxRelay:
         self._parallel_shards = parallel_shards
         self._observed = 0.0
         self._stopping = asyncio.Event()
+        self._woken = asyncio.Event()
+
+    def wake(self) -> None:
+        """Rows were committed: publish them now instead of at the next idle poll."""
+        self._woken.set()
 
     async def run(self) -> None:
         """Publish until stopped; errors are logged and retried with backoff."""
+        _running.add(self)
+        try:
+            await self._run()
+        finally:
+            _running.discard(self)
+
+    async def _run(self) -> None:
         backoff = 0.1
         while not self._stopping.is_set():
             try:
@@ -62,14 +93,17 @@ class OutboxRelay:
                 await self._sleep(backoff)
                 backoff = min(backoff * 2, 5.0)
             if not published:
-                await self._sleep(self._idle)
+                await self._sleep(self._idle, until=self._woken)
+                self._woken.clear()
 
     def stop(self) -> None:
         self._stopping.set()
+        self._woken.set()
 
-    async def _sleep(self, seconds: float) -> None:
+    async def _sleep(self, seconds: float, until: asyncio.Event | None = None) -> None:
+        """Sleep `seconds`, or less when stopped (or `until` is set)."""
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._stopping.wait(), seconds)
+            await asyncio.wait_for((until or self._stopping).wait(), seconds)
 
     async def publish_pending(self) -> int:
         """One pass over the shards that have unpublished rows; returns how many were published."""
