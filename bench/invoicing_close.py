@@ -84,7 +84,10 @@ async def main(account_services: int, rate: float, concurrency: int) -> None:
         rows, accounts = usage_rows(account_services)
         async with runtime.sessions.begin() as session:
             for start in range(0, len(rows), 5000):
-                await ledger_repo.insert_usage(session, rows[start : start + 5000])
+                chunk = rows[start : start + 5000]
+                await ledger_repo.insert_usage(
+                    session, {column: [r[column] for r in chunk] for column in chunk[0]}
+                )
             await session.execute(customers.insert(), accounts)
 
         started, cpu = time.perf_counter(), time.process_time()

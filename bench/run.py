@@ -31,12 +31,12 @@ HERE = Path(__file__).parent
 ARTIFACTS = HERE.parent / "test-artifacts"
 #: (script, full arguments, quick arguments)
 BENCHMARKS = [
-    ("outbox_throughput.py", ["--events", "20000"], ["--events", "3000"]),
-    ("invoicing_ledger.py", ["--letters", "50000"], ["--letters", "8000"]),
+    ("outbox_throughput.py", ["--events", "20000"], ["--events", "8000"]),
+    ("invoicing_ledger.py", ["--letters", "50000"], ["--letters", "20000"]),
     ("letters_release.py", ["--letters", "10000"], ["--letters", "1500"]),
     ("invoicing_close.py", ["--account-services", "2000"], ["--account-services", "300"]),
     ("payments_webhooks.py", ["--events", "3000", "--samples", "50"], ["--events", "600", "--samples", "20"]),
-    ("tracing_overhead.py", ["--events", "10000"], ["--events", "2000"]),
+    ("tracing_overhead.py", ["--events", "10000"], ["--events", "4000"]),
 ]
 
 
