@@ -8,6 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from autoletter.cli import main as cli_main
+from autoletter.cli import ops
+from autoletter.cli.errors import reaching_kafka
 from autoletter.cli.main import build_parser, main
 from autoletter.runtime.auth import verify_token
 from autoletter.runtime.settings import DEV_JWT_SECRET
@@ -64,3 +67,16 @@ def test_configuration_reference_is_fresh() -> None:
 
     path = Path(__file__).parents[3] / "docs" / "configuration.md"
     assert path.read_text() == render(), "regenerate with `uv run autoletter config > docs/configuration.md`"
+
+
+def test_a_reader_that_stops_early_ends_the_command_quietly(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async def reader_gone(_: object) -> int:
+        async with reaching_kafka("kafka.example:9092"):
+            raise BrokenPipeError  # what print() raises once `| head` has closed the pipe
+
+    monkeypatch.setattr(ops, "dead_letters", reader_gone)
+    monkeypatch.setattr(cli_main, "_silence_stdout", lambda: None)  # pytest's captured stdout stays
+    assert main(["dlq", "list"]) == 141
+    assert capsys.readouterr().err == ""  # not "Kafka is not reachable"

@@ -23,6 +23,8 @@ async def reaching_kafka(bootstrap: str) -> AsyncIterator[None]:
     """Turn a Kafka that does not answer into one line naming the address tried."""
     try:
         yield
+    except BrokenPipeError:
+        raise  # our reader went away (`| head`): not Kafka's doing
     except (KafkaError, OSError) as exc:
         raise CliError(f"Kafka is not reachable at {bootstrap} ({type(exc).__name__})") from exc
 

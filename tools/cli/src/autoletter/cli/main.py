@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
+import os
 import sys
 from collections.abc import Sequence
 
@@ -106,7 +107,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 2
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        # The reader stopped early (`autoletter dlq show … | head`): stop quietly, as `cat` would.
+        _silence_stdout()
+        return 141
     return 1
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null: the interpreter's last flush would hit the closed pipe again."""
+    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
 if __name__ == "__main__":
