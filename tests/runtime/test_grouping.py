@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 from collections.abc import Sequence
 
 import pytest
@@ -69,3 +70,19 @@ async def test_a_caller_that_gives_up_does_not_cancel_its_group() -> None:
         await waiting
     assert await other == "Y"
     assert ["x", "y"] in store.groups  # written all the same
+
+
+async def test_the_failure_of_an_item_whose_caller_gave_up_is_not_reported_as_unretrieved() -> None:
+    unretrieved: list[dict[str, object]] = []
+    asyncio.get_running_loop().set_exception_handler(lambda _, context: unretrieved.append(context))
+    store = Store()
+    writer = GroupWriter(store.write)
+    waiting = asyncio.create_task(writer.submit("bad"))
+    await asyncio.sleep(0)
+    waiting.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await waiting
+    assert await writer.submit("next") == "NEXT"  # the bad item's group has been written (and failed)
+    del waiting
+    gc.collect()  # an unretrieved exception is reported when its future is collected
+    assert unretrieved == []

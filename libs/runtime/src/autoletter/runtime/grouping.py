@@ -35,7 +35,11 @@ class GroupWriter(Generic[T, R]):
         self._pending.append((item, future))
         if self._writer is None or self._writer.done():
             self._writer = asyncio.create_task(self._drain(), name="group-writer")
-        return await asyncio.shield(future)  # a caller that gives up does not cancel the group
+        try:
+            return await asyncio.shield(future)  # a caller that gives up does not cancel the group
+        except asyncio.CancelledError:
+            future.add_done_callback(_nobody_waits)
+            raise
 
     async def _drain(self) -> None:
         while self._pending:
@@ -60,3 +64,10 @@ class GroupWriter(Generic[T, R]):
             else:
                 if not future.done():
                     future.set_result(result)
+
+
+def _nobody_waits(future: asyncio.Future[R]) -> None:
+    """The outcome of an item whose caller gave up is read here, so that a failure is not reported
+    as "exception never retrieved" (it was its own caller's to see)."""
+    if not future.cancelled():
+        future.exception()
