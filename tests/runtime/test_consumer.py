@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 import sample_service as sample
 from aiokafka import AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient
 from test_outbox import letter_sent
 
 from autoletter.contracts import encode, headers_for
@@ -225,6 +226,26 @@ async def test_shutdown_lets_the_in_flight_handler_finish_and_commit(
         await asyncio.wait_for(started.wait(), 30)
     # Stopped: the handler was not cancelled half-way, its effect committed.
     assert [r.event_id for r in await sample.effects(rt)] == [event.event_id]
+
+
+@pytest.mark.kafka_only("Tansu does not answer the admin's OffsetFetch this test reads the offsets with")
+async def test_a_graceful_stop_leaves_every_handled_offset_committed(
+    cfg: sample.SampleSettings, unique: str
+) -> None:
+    events = [letter_sent(f"acc-{unique}") for _ in range(20)]
+    rt = sample.runtime(cfg, batch_size=50, bulk=True)
+    async with rt.running():
+        await publish(cfg.kafka_bootstrap_servers, topic(cfg), *events)
+        await count_effects(rt, 20)
+    # Offsets are committed in the background: stopping at once must still leave none behind,
+    # or a restart would redeliver what was handled.
+    admin = AIOKafkaAdminClient(bootstrap_servers=cfg.kafka_bootstrap_servers)
+    await admin.start()
+    try:
+        committed = await admin.list_consumer_group_offsets(f"{cfg.kafka_topic_prefix}sample.effects")
+    finally:
+        await admin.close()
+    assert sum(o.offset for o in committed.values() if o.offset > 0) == 20
 
 
 @pytest.mark.kafka_only(IN_PROCESS)

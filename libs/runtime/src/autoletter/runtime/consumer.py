@@ -110,6 +110,7 @@ class MessageProcessor:
         self._retry = retry
         self._types = subscription.types
         self._committing: asyncio.Task[None] | None = None
+        self._stopping = False
 
     @property
     def kafka_group(self) -> str:
@@ -404,6 +405,15 @@ class MessageProcessor:
         what the inbox then skips."""
         offsets = {tp: offset + 1 for tp, offset in last.items()}
         self._committing = asyncio.create_task(self._commit_after(self._committing, consumer, offsets))
+        if self._stopping:
+            await self._committing  # the consumer stops once this batch returns: commit before
+
+    async def settle(self) -> None:
+        """Before the consumer stops: the offsets handled so far are committed, and so are those of a
+        batch still in flight, before it returns (so a graceful stop redelivers nothing)."""
+        self._stopping = True
+        if self._committing is not None:
+            await self._committing
 
     async def _commit_after(
         self,

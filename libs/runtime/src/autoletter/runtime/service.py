@@ -215,6 +215,7 @@ class ServiceRuntime:
         """Stop consuming, let in-flight handlers finish, flush the outbox, close connections."""
         self.ready = False
         if self.broker is not None:
+            await asyncio.gather(*(p.settle() for p in self.processors))
             await self.broker.stop()  # waits for in-flight handlers up to graceful_timeout
             self.broker = None
         self.relay.stop()
