@@ -44,7 +44,8 @@ async def drain(system: System, accounts: list[Account], period: str, timeout: f
 
     async def all_sent() -> bool:
         nonlocal sent
-        sent = await sent_by_account(system)
+        # A broker the soak killed may still be coming back: its metadata answers "not ready".
+        sent = await retrying(partial(sent_by_account, system), "reading letters.events")
         return all(len(sent[a.account_id]) >= sum(a.letters.values()) for a in accounts)
 
     await wait_for(all_sent, timeout, "every letter sent")
